@@ -1,0 +1,160 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+
+/** One pipeline or agent allowed to call the API. A name may appear twice during key rotation. */
+export interface ClientSecret {
+  name: string;
+  /** The raw HMAC key: the base64 part of `whsec_...`, decoded. */
+  key: Buffer;
+}
+
+export interface Config {
+  slackBotToken: string;
+  slackSigningSecret: string;
+  slackApiUrl: string;
+  port: number;
+  host: string;
+  databasePath: string;
+  clients: ClientSecret[];
+  defaultChannel: string | null;
+  admins: string[];
+  callbackAllow: string[];
+  policyPath: string | null;
+  expiryCron: string;
+  auditSigningKey: string | null;
+  auditChannel: string | null;
+}
+
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
+
+/** Decodes a Standard Webhooks secret (`whsec_` + base64). Returns null when it is not one. */
+export function decodeWebhookSecret(secret: string): Buffer | null {
+  if (!secret.startsWith('whsec_')) return null;
+  const b64 = secret.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return null;
+  const key = Buffer.from(b64, 'base64');
+  return key.length >= 16 ? key : null;
+}
+
+const clientsSchema = z.string().transform((value, ctx) => {
+  const clients: ClientSecret[] = [];
+  for (const [i, raw] of value.split(',').entries()) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const eq = entry.indexOf('=');
+    const name = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const key = eq > 0 ? decodeWebhookSecret(entry.slice(eq + 1).trim()) : null;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || key === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${i + 1} must look like name=whsec_<base64 key of at least 16 bytes> (name: letters, digits, . _ -)`,
+      });
+      continue;
+    }
+    clients.push({ name, key });
+  }
+  if (clients.length === 0 && ctx.issues.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one name=whsec_... entry' });
+  }
+  return clients;
+});
+
+const list = (pattern: RegExp, what: string) =>
+  z.string().transform((value, ctx) => {
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    for (const item of items) {
+      if (!pattern.test(item)) ctx.addIssue({ code: 'custom', message: `"${item}" is not ${what}` });
+    }
+    return items;
+  });
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-'),
+  SLACK_SIGNING_SECRET: z.string().min(8, 'must be the app signing secret from the Slack app settings'),
+  SLACK_API_URL: z
+    .url('must be a URL such as https://slack.com/api/')
+    .default('https://slack.com/api/')
+    .transform((u) => (u.endsWith('/') ? u : `${u}/`)),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_PATH: z.string().default('./data/countersign.db'),
+  COUNTERSIGN_CLIENTS: clientsSchema,
+  COUNTERSIGN_DEFAULT_CHANNEL: z
+    .string()
+    .regex(CHANNEL_ID, 'must be a Slack channel ID such as C0123456789')
+    .optional(),
+  COUNTERSIGN_ADMINS: list(/^[UWS][A-Z0-9]{2,30}$/, 'a Slack user ID (U...) or user group ID (S...)').default(
+    [],
+  ),
+  COUNTERSIGN_CALLBACK_ALLOW: list(
+    /^https?:\/\/\S*$/,
+    'a URL prefix starting with https:// or http://',
+  ).default(['https://']),
+  COUNTERSIGN_POLICY: z.string().optional(),
+  EXPIRY_CRON: z
+    .string()
+    .default('* * * * *')
+    .refine(
+      (expr) => cron.validate(expr),
+      'must be a node-cron expression of 5 or 6 fields, e.g. "* * * * *"',
+    ),
+  AUDIT_SIGNING_KEY: z.string().optional(),
+  COUNTERSIGN_AUDIT_CHANNEL: z
+    .string()
+    .regex(CHANNEL_ID, 'must be a Slack channel ID such as C0123456789')
+    .optional(),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Countersign cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once. Empty strings count as unset. Throws a ConfigError naming every
+ * problem. `requireDefaultChannel` is false when a policy file names a channel for every request.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, opts: { requireDefaultChannel?: boolean } = {}): Config {
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && v.trim() !== '') cleaned[k] = v.trim();
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '(environment)');
+      const missing = issue.code === 'invalid_type' && cleaned[name] === undefined;
+      problems.push(`${name}: ${missing ? 'is required but not set' : issue.message}`);
+    }
+  }
+  const requireChannel = opts.requireDefaultChannel ?? cleaned.COUNTERSIGN_POLICY === undefined;
+  if (requireChannel && cleaned.COUNTERSIGN_DEFAULT_CHANNEL === undefined) {
+    problems.push(
+      'COUNTERSIGN_DEFAULT_CHANNEL: is required (the Slack channel ID where cards are posted) unless a policy file names a channel for every request',
+    );
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  return {
+    slackBotToken: e.SLACK_BOT_TOKEN,
+    slackSigningSecret: e.SLACK_SIGNING_SECRET,
+    slackApiUrl: e.SLACK_API_URL,
+    port: e.PORT,
+    host: e.HOST,
+    databasePath: e.DATABASE_PATH,
+    clients: e.COUNTERSIGN_CLIENTS,
+    defaultChannel: e.COUNTERSIGN_DEFAULT_CHANNEL ?? null,
+    admins: e.COUNTERSIGN_ADMINS,
+    callbackAllow: e.COUNTERSIGN_CALLBACK_ALLOW,
+    policyPath: e.COUNTERSIGN_POLICY ?? null,
+    expiryCron: e.EXPIRY_CRON,
+    auditSigningKey: e.AUDIT_SIGNING_KEY ?? null,
+    auditChannel: e.COUNTERSIGN_AUDIT_CHANNEL ?? null,
+  };
+}

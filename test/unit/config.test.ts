@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const secret = `whsec_${Buffer.from('0123456789abcdef0123').toString('base64')}`;
+const base = {
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  SLACK_SIGNING_SECRET: 'abcdef123456',
+  COUNTERSIGN_CLIENTS: `ci=${secret}`,
+  COUNTERSIGN_DEFAULT_CHANNEL: 'C0123',
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the contract defaults', () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({
+      slackApiUrl: 'https://slack.com/api/',
+      port: 3000,
+      host: '0.0.0.0',
+      databasePath: './data/countersign.db',
+      admins: [],
+      callbackAllow: ['https://'],
+      policyPath: null,
+      expiryCron: '* * * * *',
+      auditSigningKey: null,
+      auditChannel: null,
+    });
+    expect(c.clients).toEqual([{ name: 'ci', key: Buffer.from('0123456789abcdef0123') }]);
+  });
+
+  it('names every missing variable in one error', () => {
+    expect(problems({})).toEqual([
+      'SLACK_BOT_TOKEN: is required but not set',
+      'SLACK_SIGNING_SECRET: is required but not set',
+      'COUNTERSIGN_CLIENTS: is required but not set',
+      expect.stringMatching(/^COUNTERSIGN_DEFAULT_CHANNEL: is required/),
+    ]);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(problems({ ...base, SLACK_BOT_TOKEN: '  ' })).toEqual([
+      'SLACK_BOT_TOKEN: is required but not set',
+    ]);
+  });
+
+  it('names each malformed variable', () => {
+    const p = problems({
+      ...base,
+      SLACK_BOT_TOKEN: 'xoxp-user-token',
+      PORT: 'eighty',
+      COUNTERSIGN_CLIENTS: 'ci=secret,agent',
+      COUNTERSIGN_ADMINS: 'U123,bob',
+      COUNTERSIGN_DEFAULT_CHANNEL: '#approvals',
+      EXPIRY_CRON: 'every minute',
+      COUNTERSIGN_CALLBACK_ALLOW: 'ftp://x',
+    });
+    expect(p.map((x) => x.split(':')[0])).toEqual([
+      'SLACK_BOT_TOKEN',
+      'PORT',
+      'COUNTERSIGN_CLIENTS',
+      'COUNTERSIGN_CLIENTS',
+      'COUNTERSIGN_DEFAULT_CHANNEL',
+      'COUNTERSIGN_ADMINS',
+      'COUNTERSIGN_CALLBACK_ALLOW',
+      'EXPIRY_CRON',
+    ]);
+    expect(p.join('\n')).toContain('"bob" is not a Slack user ID');
+  });
+
+  it('accepts key rotation (a name twice) and 6-field cron', () => {
+    const other = `whsec_${Buffer.from('fedcba9876543210fedc').toString('base64')}`;
+    const c = loadConfig({
+      ...base,
+      COUNTERSIGN_CLIENTS: `ci=${secret}, ci=${other}`,
+      EXPIRY_CRON: '* * * * * *',
+    });
+    expect(c.clients.map((x) => x.name)).toEqual(['ci', 'ci']);
+    expect(c.expiryCron).toBe('* * * * * *');
+  });
+
+  it('does not require a default channel when a policy file is set', () => {
+    const { COUNTERSIGN_DEFAULT_CHANNEL: _, ...rest } = base;
+    expect(problems({ ...rest, COUNTERSIGN_POLICY: './policy.yml' })).toEqual([]);
+  });
+
+  it('puts every problem in the thrown message', () => {
+    expect(() => loadConfig({})).toThrow(/SLACK_BOT_TOKEN[\s\S]*COUNTERSIGN_CLIENTS/);
+  });
+});
