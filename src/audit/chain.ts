@@ -1,0 +1,49 @@
+import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+import canonicalize from 'canonicalize';
+
+/** The previous hash of the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Event types whose record is signed with the server's Ed25519 key. */
+export const SIGNED_TYPES = new Set([
+  'vote.recorded',
+  'request.approved',
+  'request.denied',
+  'request.expired',
+  'request.cancelled',
+  'audit.checkpoint',
+]);
+
+/** What is hashed for one event: everything except the hash and signature themselves. */
+export interface EventContent {
+  seq: number;
+  at: string;
+  type: string;
+  request_id: string | null;
+  actor: string;
+  data: unknown;
+  key_id: string | null;
+}
+
+export function canonicalJson(value: unknown): string {
+  const out = canonicalize(value);
+  if (out === undefined) throw new Error('value cannot be canonicalized');
+  return out;
+}
+
+/** SHA-256 over the previous hash and the event's canonical JSON (RFC 8785). */
+export function chainHash(prevHash: string, content: EventContent): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(content)).digest('hex');
+}
+
+export function signHash(hash: string, key: KeyObject): string {
+  return sign(null, Buffer.from(hash, 'hex'), key).toString('base64');
+}
+
+export function verifyHashSignature(hash: string, signature: string, publicKey: KeyObject): boolean {
+  try {
+    return verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CustomRoute } from '@slack/bolt';
+import type { Approvals } from '../approvals/service.js';
+import type { ClientSecret } from '../config.js';
+import { toRequestObject } from '../core/request-object.js';
+import { parseCreateRequest, type ValidationIssue } from '../core/request-schema.js';
+import type { Logger } from '../log.js';
+import { BodyTooLargeError, readBody } from './read-body.js';
+import { sendError, sendJson } from './respond.js';
+import { verifySignature } from './verify-signature.js';
+
+export interface ApiDeps {
+  approvals: Approvals;
+  clients: readonly ClientSecret[];
+  callbackAllow: readonly string[];
+  now: () => number;
+  log: Logger;
+  /** False once shutdown began: new work is refused with 503. */
+  accepting: () => boolean;
+}
+
+type Req = IncomingMessage & { params?: Record<string, string | string[]> };
+
+const header = (req: IncomingMessage, name: string) => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+function isJson(req: IncomingMessage): boolean {
+  const type = header(req, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json';
+}
+
+/** Reads the body and checks the signature; answers the error itself and returns null on failure. */
+async function authenticate(deps: ApiDeps, req: Req, res: ServerResponse, needsJson: boolean) {
+  if (needsJson && !isJson(req)) {
+    req.resume();
+    sendError(res, 415, 'unsupported_media_type', {
+      message: 'send the body as Content-Type: application/json',
+    });
+    return null;
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      sendError(res, 413, 'payload_too_large', { message: 'the body may be at most 1 MiB' });
+      req.destroy();
+      return null;
+    }
+    throw err;
+  }
+  if (!needsJson && body.length > 0 && !isJson(req)) {
+    sendError(res, 415, 'unsupported_media_type', {
+      message: 'send the body as Content-Type: application/json',
+    });
+    return null;
+  }
+  const headers = {
+    id: header(req, 'webhook-id'),
+    timestamp: header(req, 'webhook-timestamp'),
+    signature: header(req, 'webhook-signature'),
+  };
+  // A request without a body is signed over its request target exactly as sent (an empty
+  // payload is accepted too, for libraries that sign the empty body).
+  let verified = verifySignature(headers, body.length > 0 ? body : (req.url ?? ''), deps.clients, deps.now());
+  if (!verified.ok && body.length === 0 && req.method === 'POST') {
+    verified = verifySignature(headers, body, deps.clients, deps.now());
+  }
+  if (!verified.ok) {
+    deps.log.warn('api signature refused', { path: req.url, why: verified.why });
+    sendError(res, 401, 'invalid_signature');
+    return null;
+  }
+  return { client: verified.client, webhookId: verified.webhookId, body };
+}
+
+function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+  } catch (err) {
+    return {
+      ok: false,
+      issues: [{ path: '(body)', message: `is not valid JSON: ${(err as Error).message}` }],
+    };
+  }
+}
+
+function guard(deps: ApiDeps, handler: (req: Req, res: ServerResponse) => Promise<void>) {
+  return (req: Req, res: ServerResponse) => {
+    if (!deps.accepting()) {
+      req.resume();
+      sendError(res, 503, 'shutting_down', { message: 'the server is shutting down; retry shortly' });
+      return;
+    }
+    handler(req, res).catch((err: unknown) => {
+      deps.log.error('api handler failed', { path: req.url, error: err });
+      sendError(res, 500, 'internal_error', { message: 'unexpected server error; it has been logged' });
+    });
+  };
+}
+
+async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
+  const auth = await authenticate(deps, req, res, true);
+  if (!auth) return;
+  const json = parseJson(auth.body);
+  if (!json.ok) return sendError(res, 400, 'invalid_request', { issues: json.issues });
+  const parsed = parseCreateRequest(json.value);
+  if (!parsed.ok) return sendError(res, 400, 'invalid_request', { issues: parsed.issues });
+  const url = parsed.value.callback_url;
+  if (url !== undefined && !deps.callbackAllow.some((prefix) => url.startsWith(prefix))) {
+    return sendError(res, 400, 'invalid_request', {
+      issues: [{ path: 'callback_url', message: `must start with one of: ${deps.callbackAllow.join(', ')}` }],
+    });
+  }
+  const sha = createHash('sha256').update(auth.body).digest('hex');
+  const result = deps.approvals.submit(auth.client, auth.webhookId, sha, parsed.value, deps.now());
+  switch (result.kind) {
+    case 'created':
+    case 'replayed': {
+      const votes = deps.approvals.requests.votes(result.request.id);
+      return sendJson(res, result.kind === 'created' ? 201 : 200, toRequestObject(result.request, votes));
+    }
+    case 'idempotency_conflict':
+      return sendError(res, 422, 'idempotency_key_reused', {
+        message:
+          'this webhook-id was already used with a different body; use a new webhook-id for a new request',
+      });
+    case 'policy_denied':
+      return sendError(res, 403, 'denied_by_policy', {
+        rule: result.rule,
+        message: `policy rule "${result.rule}" does not allow this action`,
+      });
+    case 'no_channel':
+      deps.log.error('no Slack channel for request: set COUNTERSIGN_DEFAULT_CHANNEL or a policy channel');
+      return sendError(res, 500, 'no_channel', {
+        message:
+          'the server has no Slack channel for this request; its operator must set COUNTERSIGN_DEFAULT_CHANNEL',
+      });
+  }
+}
+
+async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
+  const auth = await authenticate(deps, req, res, false);
+  if (!auth) return;
+  const id = String(req.params?.id ?? '');
+  const waitParam = new URL(req.url ?? '/', 'http://x').searchParams.get('wait');
+  let waitSeconds = 0;
+  if (waitParam !== null) {
+    waitSeconds = Number(waitParam);
+    if (!/^\d+$/.test(waitParam) || waitSeconds < 1 || waitSeconds > 60) {
+      return sendError(res, 400, 'invalid_request', {
+        issues: [{ path: 'wait', message: 'must be a whole number of seconds from 1 to 60' }],
+      });
+    }
+  }
+  let request = deps.approvals.requests.get(id);
+  if (!request || request.client !== auth.client) return sendError(res, 404, 'not_found');
+  if (waitSeconds > 0 && request.status === 'pending') {
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    await deps.approvals.decisions.wait(id, waitSeconds * 1000, gone.signal);
+    if (gone.signal.aborted) return;
+    request = deps.approvals.requests.get(id) ?? request;
+  }
+  sendJson(res, 200, toRequestObject(request, deps.approvals.requests.votes(id)));
+}
+
+async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
+  const auth = await authenticate(deps, req, res, false);
+  if (!auth) return;
+  let reason: string | null = null;
+  if (auth.body.length > 0) {
+    const json = parseJson(auth.body);
+    if (!json.ok) return sendError(res, 400, 'invalid_request', { issues: json.issues });
+    const v = json.value as { reason?: unknown } | null;
+    const extra = v && typeof v === 'object' ? Object.keys(v).filter((k) => k !== 'reason') : [];
+    if (!v || typeof v !== 'object' || Array.isArray(v) || extra.length > 0) {
+      return sendError(res, 400, 'invalid_request', {
+        issues: [{ path: extra[0] ?? '(body)', message: 'the body may only be {"reason": "..."}' }],
+      });
+    }
+    if (v.reason !== undefined && (typeof v.reason !== 'string' || v.reason.length > 500)) {
+      return sendError(res, 400, 'invalid_request', {
+        issues: [{ path: 'reason', message: 'must be a string of at most 500 characters' }],
+      });
+    }
+    reason = typeof v.reason === 'string' && v.reason.trim() !== '' ? v.reason.trim() : null;
+  }
+  const id = String(req.params?.id ?? '');
+  const result = deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);
+  if (result.kind === 'not_found') return sendError(res, 404, 'not_found');
+  if (result.kind === 'already_decided')
+    return sendError(res, 409, 'already_decided', { status: result.status });
+  sendJson(res, 200, toRequestObject(result.request, deps.approvals.requests.votes(id)));
+}
+
+/** The pipeline API, mounted as custom routes on Bolt's own HTTP server (one port for everything). */
+export function apiRoutes(deps: ApiDeps): CustomRoute[] {
+  return [
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req, res) =>
+        deps.accepting()
+          ? sendJson(res, 200, { ok: true })
+          : sendJson(res, 503, { ok: false, error: 'shutting_down' }),
+    },
+    { path: '/api/v1/requests', method: ['POST'], handler: guard(deps, (q, s) => createRequest(deps, q, s)) },
+    { path: '/api/v1/requests/:id', method: ['GET'], handler: guard(deps, (q, s) => getRequest(deps, q, s)) },
+    {
+      path: '/api/v1/requests/:id/cancel',
+      method: ['POST'],
+      handler: guard(deps, (q, s) => cancelRequest(deps, q, s)),
+    },
+  ];
+}

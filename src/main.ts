@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger, parseLevel } from './log.js';
+import { startServer } from './server.js';
+
+/** Loads `.env` when present (the environment wins), then runs the server until a signal. */
+export async function serve(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const level = parseLevel(process.env.LOG_LEVEL);
+  const log = createLogger(level);
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for what each variable means.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let running: Awaited<ReturnType<typeof startServer>>;
+  try {
+    running = await startServer(config, { log, logLevel: level });
+  } catch (err) {
+    process.stderr.write(`Countersign cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    log.info('shutting down', { signal });
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error('shutdown failed', { error: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => running.reloadPolicy());
+  process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: err }));
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (invokedDirectly) await serve();

@@ -1,0 +1,234 @@
+import type { OutboxPayload } from '../approvals/outbox-items.js';
+import type { Approvals } from '../approvals/service.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ClientSecret } from '../config.js';
+import type { Logger } from '../log.js';
+import type { OpenDatabase } from '../store/db.js';
+import type { OutboxRow } from '../store/outbox-repo.js';
+import { CALLBACK_RETRY_WINDOW_MS, callbackDelay, slackDelay } from './backoff.js';
+import { type CallbackPayload, deliverCallback } from './callback-delivery.js';
+import type { SlackDelivery } from './slack-delivery.js';
+
+export interface WorkerDeps {
+  approvals: Approvals;
+  database: OpenDatabase;
+  audit: AuditLog;
+  slack: SlackDelivery;
+  clients: readonly ClientSecret[];
+  log: Logger;
+  now: () => number;
+  /** Rows delivered at once at most (Slack lanes also run one row at a time each). */
+  concurrency?: number;
+  pollMs?: number;
+  callbackTimeoutMs?: number;
+}
+
+const WAIT_MS = 1000;
+
+function rateLimitMs(err: unknown): number | null {
+  const e = err as { code?: string; retryAfter?: number };
+  if (e?.code === 'slack_webapi_rate_limited_error') return Math.max(1, e.retryAfter ?? 1) * 1000;
+  return null;
+}
+
+function describe(err: unknown): string {
+  const e = err as { data?: { error?: string }; message?: string };
+  return e?.data?.error ?? e?.message ?? String(err);
+}
+
+/**
+ * Delivers outbox rows after their transaction committed: Slack posts and updates, and signed
+ * callbacks. Woken at once by `wake()` and on a timer. Rows of one request in one lane run in
+ * order; a Slack channel is a lane that runs one call at a time and pauses as a whole on a 429.
+ */
+export class OutboxWorker {
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly busyLanes = new Set<string>();
+  private readonly blockedUntil = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private stopped = false;
+  private readonly concurrency: number;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.concurrency = deps.concurrency ?? 16;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.wake(), this.deps.pollMs ?? 500);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Runs a pass soon (coalesced): call after every commit that queued rows. */
+  wake(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.stopped) this.pass();
+    });
+  }
+
+  /** Stops taking new rows and waits for those in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Delivers what can be delivered within `ms` (used at shutdown). Returns rows still open. */
+  async drain(ms: number): Promise<number> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      this.pass();
+      if (
+        this.inFlight.size === 0 &&
+        this.deps.approvals.outbox.due(this.deps.now(), 1, this.blocked()).length === 0
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.race([
+      Promise.allSettled([...this.inFlight.values()]),
+      new Promise((r) => setTimeout(r, 100)),
+    ]);
+    return this.deps.approvals.outbox.openCount();
+  }
+
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  private blocked(): string[] {
+    const now = this.deps.now();
+    const out: string[] = [...this.busyLanes];
+    for (const [lane, until] of this.blockedUntil) {
+      if (until > now) out.push(lane);
+      else this.blockedUntil.delete(lane);
+    }
+    return out;
+  }
+
+  private pass(): void {
+    if (this.inFlight.size >= this.concurrency) return;
+    const now = this.deps.now();
+    const rows = this.deps.approvals.outbox.due(now, 200, this.blocked());
+    const heldRequests = new Set<string>();
+    for (const row of rows) {
+      if (this.inFlight.size >= this.concurrency) break;
+      if (this.inFlight.has(row.id)) continue;
+      const orderKey = `${row.requestId}|${row.lane}`;
+      const serialLane = row.lane.startsWith('slack:');
+      if (heldRequests.has(orderKey) || (serialLane && this.busyLanes.has(row.lane))) continue;
+      if (this.deps.approvals.outbox.hasEarlierOpen(row)) {
+        heldRequests.add(orderKey);
+        continue;
+      }
+      heldRequests.add(orderKey);
+      if (serialLane) this.busyLanes.add(row.lane);
+      const job = this.run(row).finally(() => {
+        this.inFlight.delete(row.id);
+        if (serialLane) this.busyLanes.delete(row.lane);
+        this.wake();
+      });
+      this.inFlight.set(row.id, job);
+    }
+  }
+
+  private async run(row: OutboxRow): Promise<void> {
+    const payload = row.payload as OutboxPayload;
+    try {
+      if (payload.kind === 'callback') return await this.runCallback(row, payload);
+      // Card updates queued before this render starts are covered by it (it reads the latest state).
+      const covered =
+        payload.kind === 'slack.update_card' && row.requestId
+          ? this.deps.approvals.outbox.openIds(row.requestId, row.kind)
+          : [];
+      const result = await this.deps.slack.deliver(payload, row.requestId);
+      const now = this.deps.now();
+      if (result.kind === 'wait') {
+        this.deps.approvals.outbox.retryLater(row.id, now + WAIT_MS, result.why, false);
+        return;
+      }
+      this.deps.database.tx(() => {
+        this.deps.approvals.outbox.markDone(row.id, now);
+        for (const id of covered) this.deps.approvals.outbox.markDone(id, now);
+      });
+    } catch (err) {
+      const now = this.deps.now();
+      const limited = rateLimitMs(err);
+      if (limited !== null) {
+        this.blockedUntil.set(row.lane, now + limited);
+        this.deps.approvals.outbox.retryLater(row.id, now + limited, 'rate limited by Slack', false);
+        this.deps.log.info('slack rate limit: pausing lane', { lane: row.lane, ms: limited });
+        return;
+      }
+      const delay = slackDelay(row.attempts);
+      this.deps.approvals.outbox.retryLater(row.id, now + delay, describe(err));
+      this.deps.log.warn('slack delivery failed; will retry', {
+        requestId: row.requestId,
+        kind: row.kind,
+        attempt: row.attempts + 1,
+        retryInMs: delay,
+        error: describe(err),
+      });
+    }
+  }
+
+  private async runCallback(row: OutboxRow, payload: CallbackPayload & { kind: 'callback' }): Promise<void> {
+    const request = row.requestId ? this.deps.approvals.requests.get(row.requestId) : null;
+    const keys = this.deps.clients.filter((c) => c.name === request?.client);
+    const result =
+      keys.length === 0
+        ? { ok: false as const, error: `client ${request?.client ?? '?'} has no secret configured any more` }
+        : await deliverCallback(payload, keys, this.deps.now(), this.deps.callbackTimeoutMs);
+    const now = this.deps.now();
+    const attempts = row.attempts + 1;
+    const data = { url: payload.url, webhook_id: payload.webhookId, attempts };
+    if (result.ok) {
+      this.deps.database.tx(() => {
+        this.deps.approvals.outbox.markDone(row.id, now);
+        this.deps.audit.append(
+          {
+            type: 'callback.delivered',
+            requestId: row.requestId,
+            actor: 'system',
+            data: { ...data, status: result.status },
+          },
+          now,
+        );
+      });
+      return;
+    }
+    if (now - row.createdAt >= CALLBACK_RETRY_WINDOW_MS) {
+      this.deps.database.tx(() => {
+        this.deps.approvals.outbox.giveUp(row.id, now, result.error);
+        this.deps.audit.append(
+          {
+            type: 'callback.given_up',
+            requestId: row.requestId,
+            actor: 'system',
+            data: { ...data, error: result.error },
+          },
+          now,
+        );
+      });
+      this.deps.log.error('callback given up after 24 hours of retries', {
+        requestId: row.requestId,
+        url: payload.url,
+      });
+      return;
+    }
+    const delay = callbackDelay(payload.webhookId, attempts);
+    this.deps.approvals.outbox.retryLater(row.id, now + delay, result.error);
+    this.deps.log.warn('callback failed; will retry', {
+      requestId: row.requestId,
+      attempt: attempts,
+      retryInMs: delay,
+      error: result.error,
+    });
+  }
+}

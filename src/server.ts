@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ScheduledTask } from 'node-cron';
+import { Approvals } from './approvals/service.js';
+import { AuditLog } from './audit/audit-log.js';
+import { loadSigningKey } from './audit/keys.js';
+import type { Config } from './config.js';
+import { type Policy, parsePolicy } from './core/policy.js';
+import { apiRoutes } from './http/api-routes.js';
+import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
+import { createLogger, type Level, type Logger } from './log.js';
+import { SlackDelivery } from './outbox/slack-delivery.js';
+import { OutboxWorker } from './outbox/worker.js';
+import { registerActions } from './slack/actions.js';
+import { createSlackApp } from './slack/app.js';
+import { Identity } from './slack/identity.js';
+import { registerViews } from './slack/views.js';
+import { type OpenDatabase, openDatabase } from './store/db.js';
+
+export interface ServerOptions {
+  now?: () => number;
+  log?: Logger;
+  logLevel?: Level;
+  /** Outbox timer period (tests shorten it). */
+  outboxPollMs?: number;
+  callbackTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  approvals: Approvals;
+  database: OpenDatabase;
+  worker: OutboxWorker;
+  audit: AuditLog;
+  /** Re-reads the policy file; on error keeps the old policy and returns the problems. */
+  reloadPolicy(): string[];
+  /** Stops accepting, stops the cron, finishes in-flight work, drains the outbox briefly, closes the DB. */
+  stop(opts?: { drainMs?: number }): Promise<void>;
+}
+
+export function loadPolicyFile(path: string): { policy: Policy } | { errors: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { errors: [`${path}: cannot read the policy file: ${(err as Error).message}`] };
+  }
+  const parsed = parsePolicy(text, path);
+  return parsed.ok ? { policy: parsed.policy } : { errors: parsed.errors };
+}
+
+/** The composition root: everything wired together and listening. */
+export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
+  const now = opts.now ?? Date.now;
+  const level = opts.logLevel ?? 'info';
+  const log = opts.log ?? createLogger(level);
+  let policy: Policy | null = null;
+  if (config.policyPath) {
+    const loaded = loadPolicyFile(config.policyPath);
+    if ('errors' in loaded)
+      throw new Error(`The policy file is invalid:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}`);
+    policy = loaded.policy;
+  }
+  const key = loadSigningKey(config.auditSigningKey, config.databasePath);
+  const database = openDatabase(config.databasePath);
+  const audit = new AuditLog(database.db, key);
+  database.tx(() => audit.registerKey(now()));
+
+  const approvals = new Approvals({ database, audit, defaultChannel: config.defaultChannel, policy });
+  let accepting = true;
+  const routes = apiRoutes({
+    approvals,
+    clients: config.clients,
+    callbackAllow: config.callbackAllow,
+    now,
+    log,
+    accepting: () => accepting,
+  });
+  const { app } = createSlackApp({ config, routes, log, level, now });
+  const identity = new Identity(app.client, { now });
+  const voteDeps = { approvals, identity, now, log };
+  registerActions(app, voteDeps);
+  registerViews(app, voteDeps);
+
+  const slack = new SlackDelivery({ client: app.client, approvals, database, audit, identity, log, now });
+  const worker = new OutboxWorker({
+    approvals,
+    database,
+    audit,
+    slack,
+    clients: config.clients,
+    log,
+    now,
+    ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
+    ...(opts.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: opts.callbackTimeoutMs } : {}),
+  });
+  approvals.onOutbox = () => worker.wake();
+
+  const server = (await app.start({ port: config.port, host: config.host })) as Server;
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const sweepDeps = { approvals, log, now };
+  // Requests that fell due while the server was down are expired at once, not a tick later.
+  sweepOnce(sweepDeps);
+  const task: ScheduledTask = scheduleSweep(config.expiryCron, sweepDeps);
+  worker.start();
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  log.info('countersign listening', {
+    port,
+    host: config.host,
+    signingKey: key.keyId,
+    policy: policy?.hash ?? null,
+  });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    approvals,
+    database,
+    worker,
+    audit,
+    reloadPolicy() {
+      if (!config.policyPath) return ['COUNTERSIGN_POLICY is not set; there is no policy file to reload'];
+      const loaded = loadPolicyFile(config.policyPath);
+      if ('errors' in loaded) {
+        log.error('policy reload refused; the previous policy stays in force', { errors: loaded.errors });
+        return loaded.errors;
+      }
+      approvals.policy = loaded.policy;
+      database.tx(() =>
+        audit.append(
+          {
+            type: 'config.policy_reloaded',
+            actor: 'system',
+            data: { path: config.policyPath, hash: loaded.policy.hash },
+          },
+          now(),
+        ),
+      );
+      log.info('policy reloaded', { hash: loaded.policy.hash });
+      return [];
+    },
+    stop(stopOpts = {}) {
+      stopping ??= (async () => {
+        accepting = false;
+        await task.stop();
+        approvals.decisions.notifyAll();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const left = await worker.drain(stopOpts.drainMs ?? 3000);
+        await worker.stop();
+        server.closeAllConnections();
+        await closed;
+        if (left > 0) log.warn('outbox rows left for the next start', { rows: left });
+        database.close();
+        log.info('countersign stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http';
+import { App, type CustomRoute, HTTPReceiver } from '@slack/bolt';
+import type { Config } from '../config.js';
+import { sendError } from '../http/respond.js';
+import { boltLogger, type Level, type Logger } from '../log.js';
+
+export const SLACK_ENDPOINT = '/slack/events';
+const SLACK_TOLERANCE_SECONDS = 300;
+
+function slackTimestampFresh(req: IncomingMessage, nowMs: number): boolean {
+  const raw = req.headers['x-slack-request-timestamp'];
+  const ts = Number(Array.isArray(raw) ? raw[0] : raw);
+  return Number.isFinite(ts) && Math.abs(nowMs / 1000 - ts) <= SLACK_TOLERANCE_SECONDS;
+}
+
+/**
+ * The Bolt app on its own HTTP receiver: `/slack/events` for Slack (signature checked by Bolt)
+ * and the pipeline API as custom routes, on one port.
+ */
+export function createSlackApp(opts: {
+  config: Config;
+  routes: CustomRoute[];
+  log: Logger;
+  level: Level;
+  now: () => number;
+}): { app: App; receiver: HTTPReceiver } {
+  const { config, log } = opts;
+  const logger = boltLogger(log, opts.level);
+  const receiver = new HTTPReceiver({
+    signingSecret: config.slackSigningSecret,
+    endpoints: SLACK_ENDPOINT,
+    customRoutes: opts.routes,
+    logger,
+    processBeforeResponse: false,
+    dispatchErrorHandler: ({ response }) => sendError(response, 404, 'not_found'),
+  });
+  // Bolt refuses stale Slack timestamps but lets future ones through; refuse both, before Bolt.
+  const boltListener = receiver.requestListener;
+  receiver.requestListener = (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === SLACK_ENDPOINT && req.method === 'POST' && !slackTimestampFresh(req, opts.now())) {
+      req.resume();
+      log.warn(
+        'slack request refused: x-slack-request-timestamp missing or more than 300 s from the server clock',
+      );
+      res.writeHead(401).end();
+      return;
+    }
+    boltListener(req, res);
+  };
+  const app = new App({
+    receiver,
+    token: config.slackBotToken,
+    tokenVerificationEnabled: false,
+    logger,
+    clientOptions: {
+      slackApiUrl: config.slackApiUrl,
+      // The outbox retries with its own backoff; the client must fail fast and report 429s.
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 10_000,
+    },
+  });
+  app.error(async (err) => {
+    log.error('slack listener failed', { error: err });
+  });
+  return { app, receiver };
+}

@@ -1,0 +1,152 @@
+import type { WebClient } from '@slack/web-api';
+import type { ApprovalRequest, Clicker } from '../core/types.js';
+import { TtlCache } from './ttl-cache.js';
+
+interface SlackUser {
+  id: string;
+  teamId: string | null;
+  enterpriseId: string | null;
+  name: string | null;
+  email: string | null;
+  isBot: boolean;
+  isAppUser: boolean;
+  isRestricted: boolean;
+  isUltraRestricted: boolean;
+  deleted: boolean;
+}
+
+export class IdentityError extends Error {}
+
+const platformError = (err: unknown): string | undefined =>
+  (err as { data?: { error?: string } } | undefined)?.data?.error;
+
+/**
+ * Who people are, asked of Slack at the moment it matters (users.info, users.lookupByEmail,
+ * usergroups.users.list), with short, bounded caches so a burst of clicks costs one call.
+ */
+export class Identity {
+  private readonly users: TtlCache<SlackUser>;
+  private readonly emails: TtlCache<string | null>;
+  private readonly groups: TtlCache<Set<string>>;
+
+  constructor(
+    private readonly client: WebClient,
+    opts: { ttlMs?: number; maxEntries?: number; now?: () => number } = {},
+  ) {
+    const ttl = opts.ttlMs ?? 60_000;
+    const max = opts.maxEntries ?? 5_000;
+    this.users = new TtlCache(ttl, max, opts.now);
+    this.emails = new TtlCache(ttl, max, opts.now);
+    this.groups = new TtlCache(ttl, 500, opts.now);
+  }
+
+  async user(userId: string): Promise<SlackUser> {
+    const cached = this.users.get(userId);
+    if (cached) return cached;
+    let res: Awaited<ReturnType<WebClient['users']['info']>>;
+    try {
+      res = await this.client.users.info({ user: userId });
+    } catch (err) {
+      throw new IdentityError(
+        `users.info failed for ${userId}: ${platformError(err) ?? (err as Error).message}`,
+      );
+    }
+    const u = res.user;
+    if (!u?.id) throw new IdentityError(`users.info returned no user for ${userId}`);
+    const user: SlackUser = {
+      id: u.id,
+      teamId: u.team_id ?? null,
+      enterpriseId: u.enterprise_user?.enterprise_id ?? null,
+      name: u.real_name || u.profile?.real_name || u.name || null,
+      email: u.profile?.email?.toLowerCase() ?? null,
+      isBot: u.is_bot === true,
+      isAppUser: u.is_app_user === true,
+      isRestricted: u.is_restricted === true,
+      isUltraRestricted: u.is_ultra_restricted === true,
+      deleted: u.deleted === true,
+    };
+    this.users.set(userId, user);
+    return user;
+  }
+
+  /** The Slack user ID for an email, or null when no account has it. */
+  async userIdForEmail(email: string): Promise<string | null> {
+    const key = email.toLowerCase();
+    const cached = this.emails.get(key);
+    if (cached !== undefined) return cached;
+    try {
+      const res = await this.client.users.lookupByEmail({ email: key });
+      const id = res.user?.id ?? null;
+      this.emails.set(key, id);
+      return id;
+    } catch (err) {
+      if (platformError(err) === 'users_not_found') {
+        this.emails.set(key, null);
+        return null;
+      }
+      throw new IdentityError(`users.lookupByEmail failed: ${platformError(err) ?? (err as Error).message}`);
+    }
+  }
+
+  async groupMembers(groupId: string): Promise<Set<string>> {
+    const cached = this.groups.get(groupId);
+    if (cached) return cached;
+    try {
+      const res = await this.client.usergroups.users.list({ usergroup: groupId });
+      const members = new Set(res.users ?? []);
+      this.groups.set(groupId, members);
+      return members;
+    } catch (err) {
+      throw new IdentityError(
+        `usergroups.users.list failed for ${groupId}: ${platformError(err) ?? (err as Error).message}`,
+      );
+    }
+  }
+
+  /** The clicker as core needs it, including which of `groupIds` they belong to. */
+  async clicker(
+    userId: string,
+    groupIds: string[],
+    fallback: { teamId?: string | null; enterpriseId?: string | null },
+  ) {
+    const user = await this.user(userId);
+    const groups: string[] = [];
+    for (const g of new Set(groupIds)) {
+      if ((await this.groupMembers(g)).has(userId)) groups.push(g);
+    }
+    const clicker: Clicker = {
+      userId: user.id,
+      teamId: user.teamId ?? fallback.teamId ?? null,
+      enterpriseId: user.enterpriseId ?? fallback.enterpriseId ?? null,
+      name: user.name,
+      email: user.email,
+      isBot: user.isBot,
+      isAppUser: user.isAppUser,
+      isRestricted: user.isRestricted,
+      isUltraRestricted: user.isUltraRestricted,
+      deleted: user.deleted,
+      groups,
+    };
+    return clicker;
+  }
+
+  /**
+   * Fills in the requester's Slack ID (from the email) or email (from the ID), so self-approval is
+   * caught either way round. Returns only the fields that were newly learned.
+   */
+  async resolveRequester(
+    r: Pick<ApprovalRequest, 'requester' | 'requesterSlackId' | 'requesterEmail'>,
+  ): Promise<{ requesterSlackId?: string; requesterEmail?: string }> {
+    const learned: { requesterSlackId?: string; requesterEmail?: string } = {};
+    if (r.requesterSlackId === null && r.requesterEmail) {
+      const id = await this.userIdForEmail(r.requesterEmail);
+      if (id) learned.requesterSlackId = id;
+    }
+    const id = r.requesterSlackId ?? learned.requesterSlackId;
+    if (id && !r.requesterEmail) {
+      const user = await this.user(id);
+      if (user.email) learned.requesterEmail = user.email;
+    }
+    return learned;
+  }
+}

@@ -1,0 +1,30 @@
+import type { App, ViewSubmitAction } from '@slack/bolt';
+import { DENY_REASON_ACTION, DENY_REASON_BLOCK, VIEW_DENY } from '../../blocks/ids.js';
+import { castVote, type VoteDeps } from './cast-vote.js';
+
+/** The deny modal's submission: the reason is required; a refusal is shown inside the modal. */
+export function registerViews(app: App, deps: VoteDeps): void {
+  app.view<ViewSubmitAction>(VIEW_DENY, async ({ ack, body, view }) => {
+    const requestId = view.private_metadata;
+    const reason = view.state.values[DENY_REASON_BLOCK]?.[DENY_REASON_ACTION]?.value?.trim() ?? '';
+    const request = deps.approvals.requests.get(requestId);
+    if (reason === '' && (request?.denyReasonRequired ?? true)) {
+      await ack({
+        response_action: 'errors',
+        errors: { [DENY_REASON_BLOCK]: 'Please say why you deny this request.' },
+      });
+      return;
+    }
+    const actor = {
+      id: body.user.id,
+      teamId: body.user.team_id ?? body.team?.id ?? null,
+      enterpriseId: body.enterprise?.id ?? null,
+    };
+    const result = await castVote(deps, requestId, actor, {
+      decision: 'deny',
+      reason: reason === '' ? null : reason,
+    });
+    if (result.ok) await ack();
+    else await ack({ response_action: 'errors', errors: { [DENY_REASON_BLOCK]: result.text } });
+  });
+}
