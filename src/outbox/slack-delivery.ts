@@ -174,6 +174,6 @@ export class SlackDelivery {
     }
     const requester = request.requesterSlackId ?? request.requester.slack_user_id;
     const waiting = [...people].filter((u) => !voted.has(u) && u !== requester);
-    return this.reply(request, (r) => renderReminder(this.view(r), waiting));
+    return this.reply(request, (r) => renderReminder(this.view(r), waiting, this.deps.now()));
   }
 }
