@@ -1,0 +1,10 @@
+/** The public API of blocks/: pure renderers from a CardView to Block Kit JSON, and the limit checkers. */
+
+export { type CardMessage, renderCard } from './approval-card.js';
+export { MAX_DENY_REASON, renderDenyModal } from './deny-modal.js';
+export { type DiffStat, diffStat, formatDiffStat, fullDiffFile } from './diff.js';
+export { ACTION_APPROVE, ACTION_DENY, DENY_REASON_ACTION, DENY_REASON_BLOCK, VIEW_DENY } from './ids.js';
+export * from './limits.js';
+export { escapeMrkdwn, escapePlain } from './mrkdwn.js';
+export { renderOutcomeReply, renderReminder, renderVoteReply } from './thread-messages.js';
+export type { CardRisk, CardStatus, CardView, CardVote, ThreadMessage } from './view-model.js';
