@@ -335,8 +335,11 @@ export class Approvals {
     const sent = this.database.tx(() => {
       let n = 0;
       for (const request of this.requests.dueForReminder(now, batch)) {
-        const next = nextReminderAt(request, request.remindersSent + 1);
-        if (!this.requests.advanceReminder(request.id, request.remindersSent, next)) continue;
+        // After downtime several points may be due: remind once, for the latest of them.
+        let point = request.remindersSent;
+        while ((nextReminderAt(request, point + 1) ?? Number.POSITIVE_INFINITY) <= now) point++;
+        const next = nextReminderAt(request, point + 1);
+        if (!this.requests.advanceReminder(request.id, request.remindersSent, point + 1, next)) continue;
         if (now >= request.expiresAt) continue;
         this.outbox.enqueue([items.reminder(request, request.remindersSent)], now);
         this.audit.append(

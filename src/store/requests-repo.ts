@@ -182,11 +182,11 @@ export class RequestsRepo {
       .map(toRequest);
   }
 
-  /** Records that reminder point `sent` was handled, only if nobody else did it first. */
-  advanceReminder(id: string, sent: number, nextAt: number | null): boolean {
+  /** Moves the reminder count from `sent` to `to`, only if nobody else did it first. */
+  advanceReminder(id: string, sent: number, to: number, nextAt: number | null): boolean {
     const result = this.db
       .update(requests)
-      .set({ remindersSent: sent + 1, nextReminderAt: nextAt })
+      .set({ remindersSent: to, nextReminderAt: nextAt })
       .where(and(eq(requests.id, id), eq(requests.status, 'pending'), eq(requests.remindersSent, sent)))
       .run();
     return result.changes === 1;
