@@ -1,0 +1,71 @@
+import { findRule, matchSubject } from './policy-match.js';
+import {
+  DEFAULT_REMINDERS,
+  type EffectivePolicy,
+  type Policy,
+  type PolicyApprovers,
+} from './policy-types.js';
+import type { CreateRequestInput } from './request-schema.js';
+import type { ApproverSet } from './types.js';
+
+/**
+ * What the policy decides for one request. The first matching rule applies (its unset settings
+ * fall back to `defaults`); with no match the defaults apply with outcome `review`.
+ *
+ * The request can only make things stricter (CONTRACT §3): its approver set is appended (a voter
+ * must satisfy every set, so this can only narrow), its `min_approvals` can only raise the
+ * policy's, and its `ttl_seconds` is capped by the policy's `max_ttl_seconds`.
+ */
+export function resolvePolicy(
+  policy: Policy | null,
+  input: CreateRequestInput,
+  client: string,
+): EffectivePolicy {
+  const requestMin = input.min_approvals ?? 1;
+  const requestTtl = input.ttl_seconds ?? 3600;
+  const requestSet = requestApproverSet(input);
+
+  if (policy === null) {
+    return {
+      outcome: 'review',
+      rule: null,
+      policyHash: null,
+      channel: null,
+      approvers: [{ source: 'policy', users: [], groups: [] }, ...requestSet],
+      minApprovals: requestMin,
+      ttlSeconds: requestTtl,
+      denyReasonRequired: true,
+      reminderPoints: [...DEFAULT_REMINDERS],
+    };
+  }
+
+  const found = findRule(policy, matchSubject(input, client));
+  const rule = found?.rule ?? null;
+  const d = policy.defaults;
+  const approvers: PolicyApprovers = rule?.approvers ?? d.approvers;
+  const policyMin = rule?.minApprovals ?? d.minApprovals;
+  const maxTtl = rule?.maxTtlSeconds ?? d.maxTtlSeconds;
+
+  return {
+    outcome: rule?.outcome ?? 'review',
+    rule: rule?.name ?? null,
+    policyHash: policy.hash,
+    channel: rule?.channel ?? d.channel,
+    approvers: [
+      { source: 'policy', users: [...approvers.users], groups: [...approvers.groups] },
+      ...requestSet,
+    ],
+    minApprovals: Math.max(policyMin, requestMin),
+    ttlSeconds: Math.min(requestTtl, maxTtl),
+    denyReasonRequired: rule?.denyReasonRequired ?? d.denyReasonRequired,
+    reminderPoints: [...(rule?.reminders ?? d.reminders)],
+  };
+}
+
+/** The request's own approver set, when it names at least one user or group (an empty set would not narrow). */
+function requestApproverSet(input: CreateRequestInput): ApproverSet[] {
+  const users = [...new Set(input.approvers?.users ?? [])];
+  const groups = [...new Set(input.approvers?.groups ?? [])];
+  if (users.length === 0 && groups.length === 0) return [];
+  return [{ source: 'request', users, groups }];
+}

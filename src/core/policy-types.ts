@@ -1,0 +1,85 @@
+import type { ApproverSet, Risk } from './types.js';
+
+/** What happens to a request that a rule (or the defaults) governs. */
+export const POLICY_OUTCOMES = ['review', 'auto_approve', 'deny'] as const;
+export type PolicyOutcome = (typeof POLICY_OUTCOMES)[number];
+
+/** Reminder points used when neither the policy nor its defaults name any (fractions of the TTL elapsed). */
+export const DEFAULT_REMINDERS = [0.5, 0.9];
+
+/** The CONTRACT's upper bound on `ttl_seconds`; also the default `max_ttl_seconds` (no cap). */
+export const MAX_TTL_SECONDS = 2_592_000;
+
+export interface PolicyApprovers {
+  users: string[];
+  groups: string[];
+}
+
+/** Settings that apply when no rule matches, and that a matching rule inherits where it is silent. */
+export interface PolicyDefaults {
+  /** null: COUNTERSIGN_DEFAULT_CHANNEL. */
+  channel: string | null;
+  approvers: PolicyApprovers;
+  minApprovals: number;
+  maxTtlSeconds: number;
+  denyReasonRequired: boolean;
+  reminders: number[];
+}
+
+/** A rule's conditions; null means the field was omitted and matches anything. */
+export interface PolicyMatch {
+  /** Globs; the request's action must match at least one. */
+  action: string[] | null;
+  /** Globs; the request must name a resource that matches at least one. */
+  resource: string[] | null;
+  /** Exact values; the request must name one of them. */
+  environment: string[] | null;
+  risk: Risk[] | null;
+  client: string[] | null;
+}
+
+export interface PolicyRule {
+  name: string;
+  description: string | null;
+  /** 1-based line of the rule in the policy file, for explanations. */
+  line: number;
+  match: PolicyMatch;
+  outcome: PolicyOutcome;
+  /** The settings below are null when the rule does not set them; the defaults then apply. */
+  channel: string | null;
+  approvers: PolicyApprovers | null;
+  minApprovals: number | null;
+  maxTtlSeconds: number | null;
+  denyReasonRequired: boolean | null;
+  reminders: number[] | null;
+}
+
+export interface Policy {
+  /** SHA-256 (hex) of the policy file's text, recorded with every request it governs. */
+  hash: string;
+  fileName: string;
+  defaults: PolicyDefaults;
+  /** In file order; the first rule that matches applies. */
+  rules: PolicyRule[];
+}
+
+export type ParsePolicyResult = { ok: true; policy: Policy } | { ok: false; errors: string[] };
+
+/** What the policy decides for one request, after the request's own (narrowing-only) settings. */
+export interface EffectivePolicy {
+  outcome: PolicyOutcome;
+  /** The matched rule's name; null when the defaults applied (or there is no policy). */
+  rule: string | null;
+  /** null when there is no policy file. */
+  policyHash: string | null;
+  /** null: use COUNTERSIGN_DEFAULT_CHANNEL. */
+  channel: string | null;
+  /** The policy's set first (source 'policy'), then the request's own set (source 'request') if it named approvers. */
+  approvers: ApproverSet[];
+  /** max(policy, request). */
+  minApprovals: number;
+  /** min(request ttl, policy max_ttl_seconds). */
+  ttlSeconds: number;
+  denyReasonRequired: boolean;
+  reminderPoints: number[];
+}
