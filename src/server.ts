@@ -1,22 +1,29 @@
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ScheduledTask } from 'node-cron';
+import { items } from './approvals/outbox-items.js';
 import { Approvals } from './approvals/service.js';
 import { AuditLog } from './audit/audit-log.js';
+import { CHECKPOINT_INTERVAL_MS, Checkpointer } from './audit/checkpoints.js';
 import { loadSigningKey } from './audit/keys.js';
 import type { Config } from './config.js';
-import { type Policy, parsePolicy } from './core/policy.js';
+import type { Policy } from './core/policy.js';
 import { apiRoutes } from './http/api-routes.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
 import { OutboxWorker } from './outbox/worker.js';
+import { loadPolicyFile } from './policy-file.js';
 import { registerActions } from './slack/actions.js';
 import { createSlackApp } from './slack/app.js';
+import { registerCommands } from './slack/commands.js';
+import { auditVerifier } from './slack/commands-audit.js';
+import { registerHome } from './slack/home.js';
 import { Identity } from './slack/identity.js';
 import { registerViews } from './slack/views.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
+import { ListingRepo } from './store/listing-repo.js';
+import { StatsRepo } from './store/stats-repo.js';
 
 export interface ServerOptions {
   now?: () => number;
@@ -25,6 +32,8 @@ export interface ServerOptions {
   /** Outbox timer period (tests shorten it). */
   outboxPollMs?: number;
   callbackTimeoutMs?: number;
+  /** Period of the audit checkpoint timer (default 10 minutes; tests shorten it). */
+  checkpointIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -35,21 +44,12 @@ export interface RunningServer {
   database: OpenDatabase;
   worker: OutboxWorker;
   audit: AuditLog;
+  /** Signed audit checkpoints: taken periodically and on stop; `take()` for one now. */
+  checkpoints: Checkpointer;
   /** Re-reads the policy file; on error keeps the old policy and returns the problems. */
   reloadPolicy(): string[];
   /** Stops accepting, stops the cron, finishes in-flight work, drains the outbox briefly, closes the DB. */
   stop(opts?: { drainMs?: number }): Promise<void>;
-}
-
-export function loadPolicyFile(path: string): { policy: Policy } | { errors: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    return { errors: [`${path}: cannot read the policy file: ${(err as Error).message}`] };
-  }
-  const parsed = parsePolicy(text, path);
-  return parsed.ok ? { policy: parsed.policy } : { errors: parsed.errors };
 }
 
 /** The composition root: everything wired together and listening. */
@@ -64,10 +64,21 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       throw new Error(`The policy file is invalid:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}`);
     policy = loaded.policy;
   }
+  if (config.defaultChannel === null && policy?.defaults.channel == null) {
+    throw new Error(
+      'no Slack channel for requests that match no rule: set COUNTERSIGN_DEFAULT_CHANNEL or defaults.channel in the policy file',
+    );
+  }
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const database = openDatabase(config.databasePath);
   const audit = new AuditLog(database.db, key);
-  database.tx(() => audit.registerKey(now()));
+  database.tx(() => {
+    audit.registerKey(now());
+    audit.recordPolicyInForce(
+      policy && config.policyPath ? { path: config.policyPath, hash: policy.hash } : null,
+      now(),
+    );
+  });
 
   const approvals = new Approvals({ database, audit, defaultChannel: config.defaultChannel, policy });
   let accepting = true;
@@ -82,8 +93,16 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const { app } = createSlackApp({ config, routes, log, level, now });
   const identity = new Identity(app.client, { now });
   const voteDeps = { approvals, identity, now, log };
-  registerActions(app, voteDeps);
+  const readDeps = {
+    ...voteDeps,
+    listing: new ListingRepo(database.db),
+    stats: new StatsRepo(database.db),
+    admins: config.admins,
+  };
+  const home = registerHome(app, readDeps);
+  registerActions(app, voteDeps, home);
   registerViews(app, voteDeps);
+  registerCommands(app, { ...readDeps, verifyAudit: auditVerifier(database, log) });
 
   const slack = new SlackDelivery({ client: app.client, approvals, database, audit, identity, log, now });
   const worker = new OutboxWorker({
@@ -98,6 +117,14 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     ...(opts.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: opts.callbackTimeoutMs } : {}),
   });
   approvals.onOutbox = () => worker.wake();
+  const auditChannel = config.auditChannel;
+  const checkpoints = new Checkpointer({
+    database,
+    audit,
+    ...(auditChannel
+      ? { onCheckpoint: (cp) => approvals.outbox.enqueue([items.checkpoint(auditChannel, cp)], cp.at) }
+      : {}),
+  });
 
   const server = (await app.start({ port: config.port, host: config.host })) as Server;
   server.keepAliveTimeout = 65_000;
@@ -107,6 +134,12 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   sweepOnce(sweepDeps);
   const task: ScheduledTask = scheduleSweep(config.expiryCron, sweepDeps);
   worker.start();
+  const checkpointTimer = checkpoints.schedule({
+    intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS,
+    now,
+    onError: (err) => log.error('audit checkpoint failed', { error: err }),
+    afterTake: () => worker.wake(),
+  });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info('countersign listening', {
     port,
@@ -124,12 +157,21 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     database,
     worker,
     audit,
+    checkpoints,
     reloadPolicy() {
       if (!config.policyPath) return ['COUNTERSIGN_POLICY is not set; there is no policy file to reload'];
       const loaded = loadPolicyFile(config.policyPath);
-      if ('errors' in loaded) {
-        log.error('policy reload refused; the previous policy stays in force', { errors: loaded.errors });
-        return loaded.errors;
+      const errors =
+        'errors' in loaded
+          ? loaded.errors
+          : config.defaultChannel === null && loaded.policy.defaults.channel === null
+            ? [
+                `${config.policyPath}: defaults.channel is required while COUNTERSIGN_DEFAULT_CHANNEL is not set`,
+              ]
+            : [];
+      if ('errors' in loaded || errors.length > 0) {
+        log.error('policy reload refused; the previous policy stays in force', { errors });
+        return errors;
       }
       approvals.policy = loaded.policy;
       database.tx(() =>
@@ -148,6 +190,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     stop(stopOpts = {}) {
       stopping ??= (async () => {
         accepting = false;
+        checkpointTimer.stop();
         await task.stop();
         approvals.decisions.notifyAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -156,6 +199,17 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         await worker.stop();
         server.closeAllConnections();
         await closed;
+        // Nothing records events any more, so the final checkpoint covers the whole log; post it
+        // to the audit channel before exiting (the worker runs once more, briefly).
+        try {
+          if (checkpoints.take(now(), 'shutdown') && auditChannel) {
+            worker.start();
+            await worker.drain(stopOpts.drainMs ?? 3000);
+            await worker.stop();
+          }
+        } catch (err) {
+          log.error('final audit checkpoint failed', { error: err });
+        }
         if (left > 0) log.warn('outbox rows left for the next start', { rows: left });
         database.close();
         log.info('countersign stopped');

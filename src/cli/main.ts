@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../config.js';
-import { serve } from '../main.js';
-import { openDatabase } from '../store/db.js';
+
+// Commands are imported when used, so a short command does not load Bolt and the server.
 
 const HELP = `countersign — a Slack approval gate for privileged actions
 
@@ -11,6 +11,12 @@ Usage: countersign <command> [options]
 Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
   migrate          apply pending database migrations to DATABASE_PATH and exit
+  request          ask for approval and optionally wait for it (countersign request --help)
+  policy check     validate a policy file        (countersign policy --help)
+  policy explain   show what policy decides for a request body
+  audit verify     check the audit trail's hash chain, signatures and checkpoints
+  audit export     write the audit events to stdout (JSON Lines or CSV)
+  audit pubkey     print the audit signing public key(s)  (countersign audit --help)
   help             show this help
 
 Configuration comes from the environment and an optional .env file (see .env.example).
@@ -19,6 +25,7 @@ Configuration comes from the environment and an optional .env file (see .env.exa
 async function migrate(): Promise<number> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const path = process.env.DATABASE_PATH?.trim() || './data/countersign.db';
+  const { openDatabase } = await import('../store/db.js');
   const db = openDatabase(path);
   db.close();
   process.stdout.write(`database ${path} is up to date\n`);
@@ -29,10 +36,16 @@ export async function run(argv: string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
     case 'serve':
-      await serve();
+      await (await import('../main.js')).serve();
       return -1;
     case 'migrate':
       return migrate();
+    case 'request':
+      return (await import('./request-command.js')).requestCommand(argv.slice(1));
+    case 'policy':
+      return (await import('./policy-command.js')).policyCommand(argv.slice(1));
+    case 'audit':
+      return (await import('./audit-command.js')).auditCommand(argv.slice(1));
     case undefined:
     case 'help':
     case '--help':

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestObject } from '../../src/core/request-object.js';
 import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { buttonsOf, cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
 
@@ -20,8 +21,8 @@ async function create(over: Record<string, unknown> = {}): Promise<string> {
   return id;
 }
 
-async function status(id: string) {
-  return (await h.api.request(id)).body;
+async function status(id: string): Promise<RequestObject> {
+  return (await h.api.request(id)).body as unknown as RequestObject;
 }
 
 /** Clicks and waits for the private refusal sent to `user`; returns its text. */

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { explainPolicy, type Policy } from '../core/policy.js';
+import { parseCreateRequest } from '../core/request-schema.js';
+import { loadPolicyFile } from '../policy-file.js';
+import { loadDotEnv, readInput } from './read-input.js';
+
+const HELP = `Usage:
+  countersign policy check [file]
+      Validates a policy file (default: $COUNTERSIGN_POLICY). Exit 0 when valid; otherwise every
+      problem is printed as file:line: field: message and the exit code is 1.
+  countersign policy explain [request.json | -] [--policy file] [--client name]
+      Shows which rule a request body would match and what follows (channel, approvers, quorum,
+      TTL, outcome) without creating anything. The body is read from the file, or from stdin.
+      --client defaults to "ci"; --policy defaults to $COUNTERSIGN_POLICY (none: built-in defaults).
+`;
+
+async function check(args: string[]): Promise<number> {
+  loadDotEnv();
+  const file = args[0] ?? process.env.COUNTERSIGN_POLICY?.trim();
+  if (!file) {
+    process.stderr.write(`countersign policy check: name a file or set COUNTERSIGN_POLICY\n\n${HELP}`);
+    return 4;
+  }
+  const loaded = loadPolicyFile(file);
+  if ('errors' in loaded) {
+    process.stderr.write(
+      `${loaded.errors.join('\n')}\n${file}: invalid (${loaded.errors.length} problem(s))\n`,
+    );
+    return 1;
+  }
+  const rules = loaded.policy.rules.length;
+  process.stdout.write(
+    `${file}: valid, ${rules} rule${rules === 1 ? '' : 's'}, sha256 ${loaded.policy.hash}\n`,
+  );
+  return 0;
+}
+
+async function explain(args: string[]): Promise<number> {
+  loadDotEnv();
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { policy: { type: 'string' }, client: { type: 'string', default: 'ci' } },
+  });
+  const policyFile = values.policy ?? process.env.COUNTERSIGN_POLICY?.trim();
+  let policy: Policy | null = null;
+  if (policyFile) {
+    const loaded = loadPolicyFile(policyFile);
+    if ('errors' in loaded) {
+      process.stderr.write(
+        `${loaded.errors.join('\n')}\nthe policy file is invalid; fix it first (countersign policy check)\n`,
+      );
+      return 1;
+    }
+    policy = loaded.policy;
+  }
+  const input = await readInput(positionals[0]);
+  if (input === null) {
+    process.stderr.write(`countersign policy explain: give a request body as a file or on stdin\n\n${HELP}`);
+    return 4;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(input.text);
+  } catch (err) {
+    process.stderr.write(`${input.name}: not valid JSON: ${(err as Error).message}\n`);
+    return 4;
+  }
+  const parsed = parseCreateRequest(body);
+  if (!parsed.ok) {
+    process.stderr.write(`${input.name}: not a valid request body:\n`);
+    for (const issue of parsed.issues) process.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+    return 4;
+  }
+  process.stdout.write(`${explainPolicy(policy, parsed.value, values.client ?? 'ci')}\n`);
+  return 0;
+}
+
+export async function policyCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'check') return check(rest);
+  if (sub === 'explain') return explain(rest);
+  if (sub === undefined || sub === 'help' || sub === '--help') {
+    process.stdout.write(HELP);
+    return sub === undefined ? 4 : 0;
+  }
+  process.stderr.write(`countersign policy: unknown subcommand "${sub}"\n\n${HELP}`);
+  return 4;
+}
