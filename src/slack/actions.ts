@@ -5,6 +5,7 @@ import { renderDenyModal } from '../../blocks/index.js';
 import { precheck } from '../core/decide.js';
 import { toCardView } from './card-view.js';
 import { bareClicker, type CastResult, castVote, type SlackActor, type VoteDeps } from './cast-vote.js';
+import type { HomeRefresh } from './home.js';
 import { refusalText } from './refusal-text.js';
 
 export function actorOf(body: BlockAction): SlackActor {
@@ -34,18 +35,32 @@ export async function tellPrivately(
   }
 }
 
-async function report(client: WebClient, body: BlockAction, result: CastResult, deps: VoteDeps) {
-  if (!result.ok) await tellPrivately(client, body, result.text, deps);
-}
+/**
+ * Approve and Deny buttons on the card and on the App Home tab. Both ack at once; the card changes via
+ * the outbox. A click on the Home tab has no channel: its outcome is told by re-publishing the Home
+ * view with a notice on top (where the person is looking), and the voted request leaves the list.
+ */
+export function registerActions(app: App, deps: VoteDeps, home?: HomeRefresh): void {
+  const fromHome = (body: BlockAction) => home !== undefined && body.view?.type === 'home';
+  const tell = (client: WebClient, body: BlockAction, text: string): Promise<void> =>
+    home && fromHome(body)
+      ? home(client, actorOf(body), { kind: 'refused', text })
+      : tellPrivately(client, body, text, deps);
+  const report = async (client: WebClient, body: BlockAction, result: CastResult) => {
+    if (!result.ok) await tell(client, body, result.text);
+    else if (home && fromHome(body))
+      await home(client, actorOf(body), {
+        kind: 'done',
+        text: 'Your approval was recorded; the card in the channel is updated.',
+      });
+  };
 
-/** Approve and Deny buttons on the card. Both ack at once; the card changes via the outbox. */
-export function registerActions(app: App, deps: VoteDeps): void {
   app.action<BlockAction<ButtonAction>>(
     { action_id: ACTION_APPROVE },
     async ({ ack, body, action, client }) => {
       await ack();
       const result = await castVote(deps, action.value ?? '', actorOf(body), { decision: 'approve' });
-      await report(client, body, result, deps);
+      await report(client, body, result);
     },
   );
 
@@ -53,13 +68,13 @@ export function registerActions(app: App, deps: VoteDeps): void {
     await ack();
     const id = action.value ?? '';
     const request = deps.approvals.requests.get(id);
-    if (!request) return tellPrivately(client, body, 'This approval request no longer exists.', deps);
+    if (!request) return tell(client, body, 'This approval request no longer exists.');
     const votes = deps.approvals.requests.votes(id);
     // Refusals known from stored state are told at once, not after the reason has been typed.
     const refusal = precheck(request, votes, body.user.id, deps.now());
     if (refusal !== null) {
       deps.approvals.refuse(id, bareClicker(actorOf(body)), refusal, 'deny', deps.now());
-      return tellPrivately(client, body, refusalText(refusal, request.status), deps);
+      return tell(client, body, refusalText(refusal, request.status));
     }
     // The trigger id lasts 3 seconds: open the modal with data already on hand, then warm the cache.
     try {
@@ -69,12 +84,7 @@ export function registerActions(app: App, deps: VoteDeps): void {
       });
     } catch (err) {
       deps.log.error('views.open failed for the deny modal', { requestId: id, error: err });
-      return tellPrivately(
-        client,
-        body,
-        'Slack could not open the deny dialog; please click Deny again.',
-        deps,
-      );
+      return tell(client, body, 'Slack could not open the deny dialog; please click Deny again.');
     }
     deps.identity.user(body.user.id).catch(() => {});
   });

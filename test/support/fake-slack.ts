@@ -39,6 +39,13 @@ export interface UploadedFile {
   content: string;
 }
 
+/** A message sent to a `response_url` (a slash command's or an action's reply). */
+export interface ResponsePost {
+  token: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
 type Handler = (args: Record<string, unknown>) => Record<string, unknown>;
 
 /**
@@ -53,6 +60,10 @@ export class FakeSlack {
   readonly users = new Map<string, FakeUser>();
   readonly groups = new Map<string, string[]>();
   readonly triggers = new Set<string>();
+  /** What was posted to response URLs made by `responseUrl()`. */
+  readonly responses: ResponsePost[] = [];
+  /** The last Home view published for each user. */
+  readonly homes = new Map<string, Record<string, unknown>>();
   /** Slack's chat.postMessage allowance per channel; null = unlimited. */
   postsPerSecondPerChannel: number | null = null;
   private readonly postTimes = new Map<string, number[]>();
@@ -95,6 +106,15 @@ export class FakeSlack {
     this.failures.length = 0;
   }
 
+  /** A response_url served by this fake (Slack's hooks.slack.com/commands/... in real life). */
+  responseUrl(token: string): string {
+    return `${this.url.replace(/\/api\/$/, '')}/respond/${token}`;
+  }
+
+  responsesTo(token: string): ResponsePost[] {
+    return this.responses.filter((r) => r.token === token);
+  }
+
   callsOf(method: string): Call[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -122,6 +142,14 @@ export class FakeSlack {
       const upload = this.uploads.get(id);
       if (!upload) return this.send(res, 404, { ok: false, error: 'unknown_upload' });
       upload.content = extractUpload(raw, String(req.headers['content-type'] ?? ''));
+      return this.send(res, 200, { ok: true });
+    }
+    if (path.startsWith('/respond/')) {
+      const body = parseArgs(raw, String(req.headers['content-type'] ?? ''));
+      const problems = checkMessage({ text: body.text ?? '', blocks: body.blocks ?? [] });
+      if (problems.length > 0)
+        return this.send(res, 400, { ok: false, error: 'invalid_blocks', errors: problems });
+      this.responses.push({ token: path.slice('/respond/'.length), body, at: Date.now() });
       return this.send(res, 200, { ok: true });
     }
     const method = path.replace(/^\/api\//, '');
@@ -249,8 +277,10 @@ export class FakeSlack {
       return { ok: true, view: { id: `V${this.nextTs().replace('.', '')}` } };
     },
     'views.publish': (a) => {
+      if (!a.user_id) return { ok: false, error: 'invalid_arguments' };
       const problems = checkModal(a.view as never);
       if (problems.length > 0) return { ok: false, error: 'invalid_arguments', errors: problems };
+      this.homes.set(String(a.user_id), a.view as Record<string, unknown>);
       return { ok: true, view: { id: 'VHOME' } };
     },
     'files.getUploadURLExternal': (a) => {

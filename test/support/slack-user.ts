@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Harness } from './harness.js';
-import { sendToSlackEndpoint } from './harness.js';
+import { SIGNING_SECRET, sendToSlackEndpoint } from './harness.js';
 
 const team = { id: 'T0FAKE', domain: 'fake' };
 
@@ -92,4 +92,158 @@ export function buttonsOf(blocks: unknown[] | undefined): string[] {
       for (const e of b.elements ?? []) if (e.type === 'button' && e.action_id) out.push(e.action_id);
   }
   return out;
+}
+
+/** Sends a Slack-signed JSON body (an Events API callback) to /slack/events, the way Slack does. */
+export async function sendJsonToSlackEndpoint(
+  base: string,
+  json: unknown,
+  opts: { timestamp?: number; secret?: string } = {},
+): Promise<{ status: number; body: string }> {
+  const body = JSON.stringify(json);
+  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const sig = `v0=${createHmac('sha256', opts.secret ?? SIGNING_SECRET)
+    .update(`v0:${ts}:${body}`)
+    .digest('hex')}`;
+  const res = await fetch(`${base}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': sig,
+    },
+    body,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Every `text` string in a message or view, joined by newlines (for assertions on what people read). */
+export function textOf(value: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'text' && typeof x === 'string') out.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(value);
+  return out.join('\n');
+}
+
+export interface CommandReply {
+  /** HTTP status of the slash command POST (the ack). */
+  status: number;
+  /** What the ack carried (empty when the answer comes through the response_url). */
+  ackBody: string;
+  /** What was posted to the response_url. */
+  body: Record<string, unknown>;
+  /** Every text of the reply, joined. */
+  text: string;
+}
+
+/** Types `/approvals <text>` as `userId`; resolves with the reply sent to the command's response_url. */
+export async function slashCommand(h: Harness, userId: string, text: string): Promise<CommandReply> {
+  const token = randomBytes(6).toString('hex');
+  const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
+  h.slack.triggers.add(trigger);
+  const started = Date.now();
+  const res = await sendToSlackEndpoint(h.server.url, {
+    token: 'legacy-token',
+    team_id: team.id,
+    team_domain: team.domain,
+    channel_id: 'C0APPROVALS',
+    channel_name: 'approvals',
+    user_id: userId,
+    user_name: userId.toLowerCase(),
+    command: '/approvals',
+    text,
+    api_app_id: 'A0FAKE',
+    is_enterprise_install: 'false',
+    response_url: h.slack.responseUrl(token),
+    trigger_id: trigger,
+  });
+  const ackMs = Date.now() - started;
+  if (ackMs > 3000)
+    throw new Error(`the slash command was acknowledged after ${ackMs} ms (Slack allows 3 s)`);
+  const post = await waitFor(() => h.slack.responsesTo(token)[0], `the reply to /approvals ${text}`);
+  return { status: res.status, ackBody: res.body, body: post.body, text: textOf(post.body) };
+}
+
+/** Opens the app's Home tab as `userId` (an app_home_opened event); resolves with the published view. */
+export async function openHome(h: Harness, userId: string): Promise<Record<string, unknown>> {
+  const before = h.slack.callsOf('views.publish').filter((c) => c.args.user_id === userId).length;
+  const res = await sendJsonToSlackEndpoint(h.server.url, {
+    token: 'legacy-token',
+    team_id: team.id,
+    api_app_id: 'A0FAKE',
+    type: 'event_callback',
+    event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: {
+      type: 'app_home_opened',
+      user: userId,
+      channel: `D${userId.slice(1)}`,
+      tab: 'home',
+      event_ts: String(Date.now() / 1000),
+    },
+  });
+  if (res.status !== 200) throw new Error(`app_home_opened answered ${res.status}`);
+  return nextHome(h, userId, before);
+}
+
+/** Waits for the publish of `userId`'s Home number `index` (0-based) and returns its view. */
+export async function nextHome(h: Harness, userId: string, index: number): Promise<Record<string, unknown>> {
+  const call = await waitFor(
+    () => h.slack.callsOf('views.publish').filter((c) => c.args.user_id === userId)[index],
+    `Home view #${index + 1} for ${userId}`,
+  );
+  return call.args.view as Record<string, unknown>;
+}
+
+/** Clicks Approve or Deny on the Home tab as `userId` (no channel, no message: a view container). */
+export async function clickFromHome(
+  h: Harness,
+  userId: string,
+  requestId: string,
+  actionId: 'approve' | 'deny',
+): Promise<{ status: number; body: string }> {
+  const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
+  h.slack.triggers.add(trigger);
+  const payload = {
+    type: 'block_actions',
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: team.id },
+    api_app_id: 'A0FAKE',
+    token: 'legacy-token',
+    container: { type: 'view', view_id: 'VHOME' },
+    trigger_id: trigger,
+    team,
+    enterprise: null,
+    is_enterprise_install: false,
+    view: {
+      id: 'VHOME',
+      team_id: team.id,
+      type: 'home',
+      blocks: h.slack.homes.get(userId)?.blocks ?? [],
+      private_metadata: '',
+      callback_id: '',
+      state: { values: {} },
+      hash: 'h',
+      app_id: 'A0FAKE',
+      bot_id: 'BCSBOT',
+    },
+    actions: [
+      {
+        action_id: actionId,
+        block_id: `home_vote:${requestId}`,
+        text: { type: 'plain_text', text: actionId === 'approve' ? 'Approve' : 'Deny' },
+        value: requestId,
+        type: 'button',
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+  return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
 }

@@ -1,0 +1,86 @@
+import type { RequestLine } from '../../blocks/command-format.js';
+import { decide, isRequester } from '../core/decide.js';
+import type { ApprovalRequest } from '../core/types.js';
+import type { ListingRepo } from '../store/listing-repo.js';
+import type { StatsRepo } from '../store/stats-repo.js';
+import { toCardView } from './card-view.js';
+import type { SlackActor, VoteDeps } from './cast-vote.js';
+import { IdentityError } from './identity.js';
+
+/** What `/approvals` and the App Home read: the vote path's dependencies plus read-only queries. */
+export interface ReadDeps extends VoteDeps {
+  listing: ListingRepo;
+  stats: StatsRepo;
+  /** COUNTERSIGN_ADMINS: user IDs and user group IDs. */
+  admins: readonly string[];
+}
+
+/** How many pending requests are scanned for "waiting for my vote" (newest first). */
+export const WAITING_SCAN = 500;
+
+export function toLines(deps: Pick<VoteDeps, 'approvals'>, list: ApprovalRequest[]): RequestLine[] {
+  const votes = deps.approvals.requests.votesFor(list.map((r) => r.id));
+  return list.map((r) => ({
+    ...toCardView(r, votes.get(r.id) ?? []),
+    channel: r.channel,
+    slackUrl: r.slackUrl,
+  }));
+}
+
+export interface Waiting {
+  items: ApprovalRequest[];
+  /** Words for the person when Slack could not tell who they are; the list is then empty. */
+  problem: string | null;
+}
+
+/**
+ * The pending requests this person could approve right now: the core rule (`decide`) says an
+ * Approve from them would count — so not the requester, not already voted, an allowed approver,
+ * and a human member (not a bot, guest or deactivated account). Newest first.
+ */
+export async function waitingFor(deps: ReadDeps, actor: SlackActor): Promise<Waiting> {
+  const now = deps.now();
+  const pending = deps.listing.pendingPage(0, WAITING_SCAN).filter((r) => now < r.expiresAt);
+  const votes = deps.approvals.requests.votesFor(pending.map((r) => r.id));
+  // What stored state alone rules out, before asking Slack anything.
+  const candidates = pending.filter(
+    (r) =>
+      !(votes.get(r.id) ?? []).some((v) => v.userId === actor.id) &&
+      !isRequester(r, { userId: actor.id, email: null }),
+  );
+  if (candidates.length === 0) return { items: [], problem: null };
+  const groups = [...new Set(candidates.flatMap((r) => r.approvers.flatMap((s) => s.groups)))];
+  try {
+    const clicker = await deps.identity.clicker(actor.id, groups, actor);
+    const items = candidates.filter(
+      (r) => decide(r, votes.get(r.id) ?? [], clicker, { decision: 'approve' }, now).ok,
+    );
+    return { items, problem: null };
+  } catch (err) {
+    if (!(err instanceof IdentityError)) throw err;
+    deps.log.warn('identity lookup failed while listing what waits for a vote', {
+      user: actor.id,
+      error: err.message,
+    });
+    return {
+      items: [],
+      problem:
+        'Countersign could not check with Slack which requests you may approve just now. Please try again in a moment.',
+    };
+  }
+}
+
+/** This person's own requests (by Slack ID, or by their email when Slack tells it), newest first. */
+export async function requestedBy(
+  deps: ReadDeps,
+  userId: string,
+  limit: number,
+): Promise<{ items: ApprovalRequest[]; total: number }> {
+  let email: string | null = null;
+  try {
+    email = (await deps.identity.user(userId)).email;
+  } catch (err) {
+    if (!(err instanceof IdentityError)) throw err;
+  }
+  return deps.listing.requestedBy(userId, email, limit);
+}
