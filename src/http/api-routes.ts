@@ -88,6 +88,31 @@ function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; is
   }
 }
 
+/**
+ * Whether `url` starts with one of the allowed prefixes at a boundary: a prefix that ends in the
+ * host (`https://hooks.example.com`, `http://127.0.0.1`) must be followed by `/`, `:`, `?`, `#` or
+ * the end, so `https://hooks.example.com.attacker.net` does not pass; and credentials in the URL
+ * (`http://127.0.0.1:80@attacker.net/`) are refused, since they can disguise the host.
+ */
+export function callbackAllowed(url: string, prefixes: readonly string[]): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.username !== '' || parsed.password !== '') return false;
+  return prefixes.some((prefix) => {
+    if (!url.startsWith(prefix)) return false;
+    const afterScheme = prefix.indexOf('://');
+    const hasPath = afterScheme >= 0 && prefix.indexOf('/', afterScheme + 3) >= 0;
+    // A prefix ending in a separator (`https://`, `http://localhost:`) is taken as written.
+    if (hasPath || !/[A-Za-z0-9\]]$/.test(prefix)) return true;
+    const next = url.charAt(prefix.length);
+    return next === '' || '/:?#'.includes(next);
+  });
+}
+
 function guard(deps: ApiDeps, handler: (req: Req, res: ServerResponse) => Promise<void>) {
   return (req: Req, res: ServerResponse) => {
     if (!deps.accepting()) {
@@ -110,13 +135,13 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   const parsed = parseCreateRequest(json.value);
   if (!parsed.ok) return sendError(res, 400, 'invalid_request', { issues: parsed.issues });
   const url = parsed.value.callback_url;
-  if (url !== undefined && !deps.callbackAllow.some((prefix) => url.startsWith(prefix))) {
+  if (url !== undefined && !callbackAllowed(url, deps.callbackAllow)) {
     return sendError(res, 400, 'invalid_request', {
       issues: [{ path: 'callback_url', message: `must start with one of: ${deps.callbackAllow.join(', ')}` }],
     });
   }
   const sha = createHash('sha256').update(auth.body).digest('hex');
-  const result = deps.approvals.submit(auth.client, auth.webhookId, sha, parsed.value, deps.now());
+  const result = await deps.approvals.submitGrouped(auth.client, auth.webhookId, sha, parsed.value, deps.now());
   switch (result.kind) {
     case 'created':
     case 'replayed': {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Pauses a deploy until it is approved in Slack, then deploys exactly what was approved.
+#
+#   COUNTERSIGN_URL=https://countersign.internal COUNTERSIGN_SECRET=whsec_... \
+#     ./deploy-with-approval.sh web 2.3.1
+#
+# Needs: node 20 with the countersign CLI (npx countersign), jq, sha256sum.
+# COUNTERSIGN_CLI overrides how the CLI is run (default: npx countersign).
+set -euo pipefail
+read -r -a countersign <<< "${COUNTERSIGN_CLI:-npx countersign}"
+
+service="${1:?usage: $0 <service> <version>}"
+version="${2:?usage: $0 <service> <version>}"
+requester="${DEPLOY_REQUESTER:-$(git config user.email)}"
+commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+workdir="$(mktemp -d)"
+trap 'rm -rf "$workdir"' EXIT
+
+# 1. Describe the change in a request body. Given whole with --file, the CLI sends these exact
+#    bytes, so the server's payload_sha256 is this file's SHA-256.
+jq -n --arg service "$service" --arg version "$version" --arg requester "$requester" \
+  --arg commit "$commit" '{
+    action: "deploy.production",
+    title: "Deploy \($service) \($version) to production",
+    requester: { email: $requester },
+    environment: "production",
+    risk: "high",
+    resource: $service,
+    ttl_seconds: 3600,
+    context: { service: $service, version: $version, commit: $commit }
+  }' > "$workdir/request.json"
+
+# 2. Ask and wait. Ctrl-C asks whether to cancel the request; in CI, --cancel-on-interrupt
+#    withdraws it when the job is stopped.
+set +e
+"${countersign[@]}" request --file "$workdir/request.json" --wait --json --cancel-on-interrupt \
+  > "$workdir/outcome.json"
+code=$?
+set -e
+
+case "$code" in
+  0) echo "approved" ;;
+  1) echo "denied: $(jq -r '.reason' "$workdir/outcome.json")" >&2; exit 1 ;;
+  2) echo "nobody approved in time" >&2; exit 2 ;;
+  3) echo "the request was cancelled" >&2; exit 3 ;;
+  *) echo "countersign failed (exit $code); not deploying" >&2; exit "$code" ;;
+esac
+
+# 3. Deploy exactly what was approved: the approved payload must be this very file.
+approved_sha="$(jq -r '.payload_sha256' "$workdir/outcome.json")"
+local_sha="$(sha256sum "$workdir/request.json" | cut -d' ' -f1)"
+if [ "$approved_sha" != "$local_sha" ]; then
+  echo "approved payload $approved_sha is not the request $local_sha; not deploying" >&2
+  exit 4
+fi
+deploy_version="$(jq -r '.context.version' "$workdir/request.json")"
+echo "deploying $service $deploy_version (approved by $(jq -r '[.votes[].user_id] | join(", ")' "$workdir/outcome.json"))"
+# ./scripts/deploy.sh "$service" "$deploy_version"

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CI_SECRET, type Harness, PEOPLE, startHarness } from '../support/harness.js';
+import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
+
+// The runnable examples under examples/, run as documented against the real server.
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = resolve(ROOT, 'dist/src/cli/main.js');
+
+let h: Harness;
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      COUNTERSIGN_URL: h.server.url,
+      COUNTERSIGN_SECRET: CI_SECRET,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
+    child.on('close', (code) => res({ code, stdout, stderr })),
+  );
+  const id = () => waitFor(() => /(req_[0-9A-Z]{20,})/.exec(stderr)?.[1], `a request id (stderr: ${stderr})`);
+  return { done, id };
+}
+
+describe('examples/ci/deploy-with-approval.sh', () => {
+  const script = (env: Record<string, string> = {}) =>
+    run('bash', ['examples/ci/deploy-with-approval.sh', 'web', '2.3.1'], {
+      COUNTERSIGN_CLI: `${process.execPath} ${CLI}`,
+      DEPLOY_REQUESTER: PEOPLE.alice.email,
+      ...env,
+    });
+
+  it('deploys after an approval, having checked the approved payload_sha256 against the request file', async () => {
+    const s = script();
+    const id = await s.id();
+    await waitFor(() => cardOf(h, id), 'the card');
+    await click(h, PEOPLE.bob.id, id, 'approve');
+    const { code, stdout, stderr } = await s.done;
+    expect({ code, stderr }).toMatchObject({ code: 0 });
+    expect(stdout).toContain('approved');
+    expect(stdout).toContain('deploying web 2.3.1 (approved by UBOB)');
+  });
+
+  it('stops with exit 1 and the reason when denied', async () => {
+    const s = script();
+    const id = await s.id();
+    await submitDeny(h, PEOPLE.bob.id, id, 'wait for the release notes');
+    const { code, stdout, stderr } = await s.done;
+    expect(code).toBe(1);
+    expect(stderr).toContain('denied: wait for the release notes');
+    expect(stdout).not.toContain('deploying');
+  });
+});
+
+describe('examples/agent/guarded-tool.mjs', () => {
+  it('runs the tool only after approval and returns its result to the agent', async () => {
+    const agent = run(process.execPath, ['examples/agent/guarded-tool.mjs', 'orders', 's3://exports']);
+    const id = await agent.id();
+    await waitFor(() => cardOf(h, id), 'the card');
+    await click(h, PEOPLE.bob.id, id, 'approve');
+    const { code, stdout } = await agent.done;
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ ok: true, result: 'exported orders to s3://exports' });
+  });
+
+  it('hands the deny reason back to the agent, and the tool does not run', async () => {
+    const agent = run(process.execPath, ['examples/agent/guarded-tool.mjs', 'customers', 's3://public']);
+    const id = await agent.id();
+    await submitDeny(h, PEOPLE.bob.id, id, 'That bucket is public');
+    const { code, stdout } = await agent.done;
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.ok).toBe(false);
+    expect(result.error).toContain('A human reviewer (UBOB) denied this call: "That bucket is public"');
+  });
+});
