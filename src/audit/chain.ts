@@ -47,3 +47,31 @@ export function verifyHashSignature(hash: string, signature: string, publicKey: 
     return false;
   }
 }
+
+/** An event as stored: `data` is the canonical JSON text that was hashed. */
+export interface StoredEventContent {
+  seq: number;
+  /** Unix milliseconds. */
+  at: number;
+  type: string;
+  request_id: string | null;
+  actor: string;
+  data: string;
+  key_id: string | null;
+}
+
+/**
+ * The hashed text of a stored event, built without re-parsing `data`: the keys of the content in
+ * RFC 8785 order (actor, at, data, key_id, request_id, seq, type) with the stored canonical data
+ * spliced in. Equal to `canonicalJson(content)` whenever `data` is the canonical JSON that was
+ * written (a unit property test holds the two together); any other bytes in `data` give another
+ * hash, so a rewritten data column cannot pass.
+ */
+export function storedPreimage(e: StoredEventContent): string {
+  return `{"actor":${JSON.stringify(e.actor)},"at":${JSON.stringify(new Date(e.at).toISOString())},"data":${e.data},"key_id":${JSON.stringify(e.key_id)},"request_id":${JSON.stringify(e.request_id)},"seq":${JSON.stringify(e.seq)},"type":${JSON.stringify(e.type)}}`;
+}
+
+/** The chain hash of a stored event (see `storedPreimage`). Throws on an invalid `at`. */
+export function storedEventHash(prevHash: string, e: StoredEventContent): string {
+  return createHash('sha256').update(prevHash).update('\n').update(storedPreimage(e)).digest('hex');
+}

@@ -1,0 +1,89 @@
+import type Database from 'better-sqlite3';
+
+/** One stored event as exported. `data` is the canonical JSON text that was hashed. */
+export interface ExportRow {
+  seq: number;
+  at: number;
+  type: string;
+  request_id: string | null;
+  actor: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+  key_id: string | null;
+  signature: string | null;
+}
+
+export const EXPORT_COLUMNS = [
+  'seq',
+  'at',
+  'type',
+  'request_id',
+  'actor',
+  'data',
+  'prev_hash',
+  'hash',
+  'key_id',
+  'signature',
+] as const;
+
+export type Since = { seq: number } | { at: number };
+
+/**
+ * `--since`: a sequence number (events after it, so the last seq already exported continues a
+ * previous export) or an ISO-8601 time (events at or after it). Returns an error text otherwise.
+ */
+export function parseSince(text: string): Since | string {
+  const t = text.trim();
+  if (/^\d{1,15}$/.test(t)) return { seq: Number(t) };
+  const at = /^\d{4}-\d{2}-\d{2}/.test(t) ? Date.parse(t) : Number.NaN;
+  if (Number.isNaN(at))
+    return `--since takes an ISO-8601 time (2025-01-31 or 2025-01-31T09:00:00Z) or a sequence number, got "${text}"`;
+  return { at };
+}
+
+/** Streams events in seq order (never the whole table in memory). */
+export function iterateEvents(sqlite: Database.Database, since: Since | null): IterableIterator<ExportRow> {
+  const cols = EXPORT_COLUMNS.join(', ');
+  if (since === null)
+    return sqlite.prepare(`SELECT ${cols} FROM audit_events ORDER BY seq`).iterate() as never;
+  if ('seq' in since)
+    return sqlite
+      .prepare(`SELECT ${cols} FROM audit_events WHERE seq > ? ORDER BY seq`)
+      .iterate(since.seq) as never;
+  return sqlite
+    .prepare(`SELECT ${cols} FROM audit_events WHERE at >= ? ORDER BY seq`)
+    .iterate(since.at) as never;
+}
+
+function isoOf(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+}
+
+/**
+ * One JSON Lines record. `at` is the ISO time that was hashed; `data` is spliced in as stored, so
+ * the exact hashed bytes survive (re-serialising could reorder integer-like keys).
+ */
+export function toJsonLine(row: ExportRow): string {
+  let data = row.data;
+  try {
+    JSON.parse(data);
+  } catch {
+    data = JSON.stringify(data); // not JSON (a damaged row): keep the line valid, as a string
+  }
+  return `{"seq":${JSON.stringify(row.seq)},"at":${JSON.stringify(isoOf(row.at))},"type":${JSON.stringify(row.type)},"request_id":${JSON.stringify(row.request_id)},"actor":${JSON.stringify(row.actor)},"data":${data},"prev_hash":${JSON.stringify(row.prev_hash)},"hash":${JSON.stringify(row.hash)},"key_id":${JSON.stringify(row.key_id)},"signature":${JSON.stringify(row.signature)}}\n`;
+}
+
+/** RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; null is empty. */
+export function csvField(value: string | number | null): string {
+  if (value === null) return '';
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const CSV_HEADER = `${EXPORT_COLUMNS.join(',')}\r\n`;
+
+export function toCsvLine(row: ExportRow): string {
+  return `${EXPORT_COLUMNS.map((c) => csvField(c === 'at' ? isoOf(row.at) : row[c])).join(',')}\r\n`;
+}

@@ -1,0 +1,203 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Approvals } from '../../src/approvals/service.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { GENESIS_HASH, signHash, storedEventHash } from '../../src/audit/chain.js';
+import { Checkpointer } from '../../src/audit/checkpoints.js';
+import { loadSigningKey, type SigningKey } from '../../src/audit/keys.js';
+import { type CreateRequestInput, parseCreateRequest } from '../../src/core/request-schema.js';
+import type { Clicker } from '../../src/core/types.js';
+import { type OpenDatabase, openDatabase } from '../../src/store/db.js';
+
+/** The approvals service, audit log and checkpoints on a temp database: no HTTP, no Slack. */
+export interface AuditFixture {
+  dir: string;
+  dbPath: string;
+  database: OpenDatabase;
+  key: SigningKey;
+  audit: AuditLog;
+  approvals: Approvals;
+  checkpoints: Checkpointer;
+  /** Closes the database (the folder stays until `remove`). */
+  close(): void;
+  remove(): void;
+}
+
+export function auditFixture(opts: { dir?: string; keyPem?: string; now?: number } = {}): AuditFixture {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'countersign-audit-'));
+  const dbPath = join(dir, 'countersign.db');
+  const key = loadSigningKey(opts.keyPem ?? null, dbPath);
+  const database = openDatabase(dbPath);
+  const audit = new AuditLog(database.db, key);
+  database.tx(() => audit.registerKey(opts.now ?? Date.now()));
+  const approvals = new Approvals({ database, audit, defaultChannel: 'C0TEST', policy: null });
+  const checkpoints = new Checkpointer({ database, audit });
+  return {
+    dir,
+    dbPath,
+    database,
+    key,
+    audit,
+    approvals,
+    checkpoints,
+    close: () => database.close(),
+    remove: () => {
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function newKeyPem(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+export function requestInput(over: Record<string, unknown> = {}): CreateRequestInput {
+  const parsed = parseCreateRequest({
+    action: 'db.export',
+    title: 'Export the customers table',
+    requester: { slack_user_id: 'UALICE', name: 'Alice Asker' },
+    ...over,
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.value;
+}
+
+export function clicker(userId: string, over: Partial<Clicker> = {}): Clicker {
+  return {
+    userId,
+    teamId: 'T0FAKE',
+    enterpriseId: null,
+    name: `Name of ${userId}`,
+    email: `${userId.toLowerCase()}@example.com`,
+    isBot: false,
+    isAppUser: false,
+    isRestricted: false,
+    isUltraRestricted: false,
+    deleted: false,
+    groups: [],
+    ...over,
+  };
+}
+
+let webhook = 0;
+
+export function submit(f: AuditFixture, now: number, over: Record<string, unknown> = {}): string {
+  webhook += 1;
+  const result = f.approvals.submit(
+    'ci',
+    `msg_${webhook}`,
+    `${'ab'.repeat(31)}${webhook % 100}`,
+    requestInput(over),
+    now,
+  );
+  if (result.kind !== 'created') throw new Error(`not created: ${result.kind}`);
+  return result.request.id;
+}
+
+/**
+ * A realistic log: every kind of decision, refusals, a policy-free quorum of two, an expiry, a
+ * cancel, and checkpoints in between. Times advance one second per step from `start`.
+ */
+export function buildLog(f: AuditFixture, start = Date.UTC(2025, 0, 1)): number {
+  let now = start;
+  const tick = () => {
+    now += 1000;
+    return now;
+  };
+  const a = submit(f, tick());
+  f.approvals.vote(a, clicker('UALICE'), { decision: 'approve' }, tick()); // refused: requester
+  f.approvals.vote(a, clicker('UBOB'), { decision: 'approve' }, tick()); // approved
+  const b = submit(f, tick(), { min_approvals: 2 });
+  f.approvals.vote(b, clicker('UBOB'), { decision: 'approve' }, tick());
+  f.approvals.vote(b, clicker('UBOB'), { decision: 'approve' }, tick()); // refused: already voted
+  f.checkpoints.take(tick(), 'periodic');
+  f.approvals.vote(b, clicker('UCAROL'), { decision: 'approve' }, tick()); // approved, 2 of 2
+  const c = submit(f, tick());
+  f.approvals.vote(c, clicker('UDAVE'), { decision: 'deny', reason: 'not during the freeze' }, tick());
+  const d = submit(f, tick());
+  f.approvals.cancel(d, 'client:ci', 'superseded', tick(), 'ci');
+  const e = submit(f, tick(), { ttl_seconds: 10 });
+  now += 20_000;
+  f.approvals.expireDue(tick());
+  f.checkpoints.take(tick(), 'periodic');
+  const g = submit(f, tick());
+  f.approvals.vote(g, clicker('UGUEST', { isRestricted: true }), { decision: 'approve' }, tick());
+  f.approvals.vote(g, clicker('UCAROL'), { decision: 'approve' }, tick());
+  f.checkpoints.take(tick(), 'shutdown');
+  void e;
+  return now;
+}
+
+/** A copy of the (closed) database to tamper with, opened read-write. */
+export function tamperCopy(f: AuditFixture, name: string): { path: string; db: Database.Database } {
+  const path = join(f.dir, `${name}.db`);
+  copyFileSync(f.dbPath, path);
+  return { path, db: new Database(path) };
+}
+
+export interface EventRow {
+  seq: number;
+  at: number;
+  type: string;
+  request_id: string | null;
+  actor: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+  key_id: string | null;
+  signature: string | null;
+}
+
+export function events(db: Database.Database): EventRow[] {
+  return db.prepare('SELECT * FROM audit_events ORDER BY seq').all() as EventRow[];
+}
+
+/** The seq of the `n`th (0-based) event of `type`. */
+export function seqOf(db: Database.Database, type: string, n = 0): number {
+  const row = db
+    .prepare('SELECT seq FROM audit_events WHERE type = ? ORDER BY seq LIMIT 1 OFFSET ?')
+    .get(type, n) as { seq: number } | undefined;
+  if (!row) throw new Error(`no ${type} #${n}`);
+  return row.seq;
+}
+
+/**
+ * What an attacker with write access but without the server's private key can do: recompute every
+ * hash and prev_hash from `fromSeq` on, so the chain itself links again. Signed events keep their
+ * old signatures unless `signer` is given, which re-signs them (and names its key id).
+ */
+export function rechain(
+  db: Database.Database,
+  fromSeq: number,
+  signer?: { keyId: string; sign: (hash: string) => string },
+): void {
+  const rows = events(db);
+  let prev = rows.find((r) => r.seq === fromSeq - 1)?.hash ?? GENESIS_HASH;
+  const update = db.prepare(
+    'UPDATE audit_events SET prev_hash = ?, hash = ?, key_id = ?, signature = ? WHERE seq = ?',
+  );
+  for (const r of rows) {
+    if (r.seq < fromSeq) continue;
+    const keyId = signer && r.key_id !== null ? signer.keyId : r.key_id;
+    const hash = storedEventHash(prev, { ...r, key_id: keyId });
+    const signature = signer && r.signature !== null ? signer.sign(hash) : r.signature;
+    update.run(prev, hash, keyId, signature, r.seq);
+    prev = hash;
+  }
+}
+
+export function signerFor(key: SigningKey) {
+  return { keyId: key.keyId, sign: (hash: string) => signHash(hash, key.privateKey) };
+}
+
+/** Closes the gaps left by deleted events: seqs become 1..n again, in the same order. */
+export function renumber(db: Database.Database): void {
+  const seqs = db.prepare('SELECT seq FROM audit_events ORDER BY seq').pluck().all() as number[];
+  const set = db.prepare('UPDATE audit_events SET seq = ? WHERE seq = ?');
+  for (const [i, seq] of seqs.entries()) set.run(-(i + 1), seq);
+  db.prepare('UPDATE audit_events SET seq = -seq WHERE seq < 0').run();
+}
