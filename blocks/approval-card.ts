@@ -1,6 +1,6 @@
 /** The approval card: one whole rendering per status, re-rendered from stored state on every change. */
 
-import type { ActionsBlock, HeaderBlock, KnownBlock } from '@slack/types';
+import type { HeaderBlock, KnownBlock } from '@slack/types';
 import {
   contextBlocks,
   factsSection,
@@ -11,7 +11,6 @@ import {
   summaryBlocks,
 } from './card-sections.js';
 import { diffSection } from './diff.js';
-import { ACTION_APPROVE, ACTION_DENY } from './ids.js';
 import {
   checkMessage,
   MAX_BUTTON_VALUE,
@@ -21,6 +20,7 @@ import {
 } from './limits.js';
 import { clip, clipEscaped } from './mrkdwn.js';
 import type { CardView } from './view-model.js';
+import { voteButtons } from './vote-buttons.js';
 import { fallbackText, outcomeText, RISK_MARKERS } from './wording.js';
 
 export interface CardMessage {
@@ -47,33 +47,6 @@ function header(view: CardView): HeaderBlock {
   return { type: 'header', text: { type: 'plain_text', text: headerText(view), emoji: true } };
 }
 
-function decisionButtons(view: CardView): ActionsBlock {
-  const value = view.id.slice(0, MAX_BUTTON_VALUE);
-  const title = clip(view.title, 'plain', 50);
-  return {
-    type: 'actions',
-    block_id: 'decision',
-    elements: [
-      {
-        type: 'button',
-        action_id: ACTION_APPROVE,
-        text: { type: 'plain_text', text: 'Approve' },
-        style: 'primary',
-        value,
-        accessibility_label: `Approve ${title}`,
-      },
-      {
-        type: 'button',
-        action_id: ACTION_DENY,
-        text: { type: 'plain_text', text: 'Deny' },
-        style: 'danger',
-        value,
-        accessibility_label: `Deny ${title}`,
-      },
-    ],
-  };
-}
-
 function diffBlocks(view: CardView, max: number): KnownBlock[] {
   if (view.diff === null || view.diff.trim() === '') return [];
   const text = diffSection(view.diff, max);
@@ -90,7 +63,7 @@ export function renderCard(view: CardView): CardMessage {
   const top = [header(view), section(clipEscaped(outcomeText(view), 3000))];
   const people = peopleSection(view);
   const bottom: KnownBlock[] = [...(people === null ? [] : [people])];
-  if (view.status === 'pending') bottom.push(decisionButtons(view));
+  if (view.status === 'pending') bottom.push(voteButtons(view.id, view.title, 'decision'));
   bottom.push(metaBlock(view));
   const facts = factsSection(view);
 

@@ -1,12 +1,11 @@
 /** The App Home tab: what waits for the viewer's vote (with buttons), what they requested, and for admins a summary. */
 
-import type { ActionsBlock, HomeView, KnownBlock } from '@slack/types';
+import type { HomeView, KnownBlock } from '@slack/types';
 import { md, section } from './card-sections.js';
 import { channelMention, countNote, fitView, type RequestLine, requestLine } from './command-format.js';
-import { ACTION_APPROVE, ACTION_DENY } from './ids.js';
-import { MAX_BUTTON_VALUE } from './limits.js';
 import { clip, clipEscaped } from './mrkdwn.js';
 import { joinWithin, plural, roughDuration, slackDate } from './tokens.js';
+import { voteButtons } from './vote-buttons.js';
 
 /** Prefix of the `block_id` of the buttons under each waiting request (the suffix is the request id). */
 export const HOME_VOTE_BLOCK = 'home_vote:';
@@ -33,33 +32,6 @@ const SECTION_MAX = 2900;
 
 function context(text: string): KnownBlock {
   return { type: 'context', elements: [md(text)] };
-}
-
-function voteButtons(line: RequestLine): ActionsBlock {
-  const value = line.id.slice(0, MAX_BUTTON_VALUE);
-  const title = clip(line.title, 'plain', 50);
-  return {
-    type: 'actions',
-    block_id: `${HOME_VOTE_BLOCK}${line.id}`.slice(0, 255),
-    elements: [
-      {
-        type: 'button',
-        action_id: ACTION_APPROVE,
-        text: { type: 'plain_text', text: 'Approve' },
-        style: 'primary',
-        value,
-        accessibility_label: `Approve ${title}`,
-      },
-      {
-        type: 'button',
-        action_id: ACTION_DENY,
-        text: { type: 'plain_text', text: 'Deny' },
-        style: 'danger',
-        value,
-        accessibility_label: `Deny ${title}`,
-      },
-    ],
-  };
 }
 
 function adminBlocks(admin: NonNullable<HomeModel['admin']>, now: number): KnownBlock[] {
@@ -96,7 +68,10 @@ export function renderHome(model: HomeModel, now: number): HomeView {
         section(`*Waiting for your vote* (${countNote(waiting.length, model.waitingTotal, 'request')})`),
       );
       for (const line of waiting) {
-        blocks.push(section(clipEscaped(requestLine(line, now), SECTION_MAX)), voteButtons(line));
+        blocks.push(
+          section(clipEscaped(requestLine(line, now), SECTION_MAX)),
+          voteButtons(line.id, line.title, `${HOME_VOTE_BLOCK}${line.id}`),
+        );
       }
       if (waiting.length < model.waitingTotal) {
         blocks.push(context('Oldest ones not shown here: see `/approvals list`.'));

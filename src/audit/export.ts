@@ -1,16 +1,10 @@
 import type Database from 'better-sqlite3';
+import type { StoredEventContent } from './chain.js';
 
-/** One stored event as exported. `data` is the canonical JSON text that was hashed. */
-export interface ExportRow {
-  seq: number;
-  at: number;
-  type: string;
-  request_id: string | null;
-  actor: string;
-  data: string;
+/** One stored event as exported: what was hashed, plus the chain link, hash and signature. */
+export interface ExportRow extends StoredEventContent {
   prev_hash: string;
   hash: string;
-  key_id: string | null;
   signature: string | null;
 }
 

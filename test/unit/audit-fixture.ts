@@ -7,6 +7,7 @@ import { Approvals } from '../../src/approvals/service.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { GENESIS_HASH, signHash, storedEventHash } from '../../src/audit/chain.js';
 import { Checkpointer } from '../../src/audit/checkpoints.js';
+import type { ExportRow } from '../../src/audit/export.js';
 import { loadSigningKey, type SigningKey } from '../../src/audit/keys.js';
 import { type CreateRequestInput, parseCreateRequest } from '../../src/core/request-schema.js';
 import type { Clicker } from '../../src/core/types.js';
@@ -139,18 +140,7 @@ export function tamperCopy(f: AuditFixture, name: string): { path: string; db: D
   return { path, db: new Database(path) };
 }
 
-export interface EventRow {
-  seq: number;
-  at: number;
-  type: string;
-  request_id: string | null;
-  actor: string;
-  data: string;
-  prev_hash: string;
-  hash: string;
-  key_id: string | null;
-  signature: string | null;
-}
+export type EventRow = ExportRow;
 
 export function events(db: Database.Database): EventRow[] {
   return db.prepare('SELECT * FROM audit_events ORDER BY seq').all() as EventRow[];
