@@ -2,18 +2,8 @@ import type { WebClient } from '@slack/web-api';
 import type { ApprovalRequest, Clicker } from '../core/types.js';
 import { TtlCache } from './ttl-cache.js';
 
-interface SlackUser {
-  id: string;
-  teamId: string | null;
-  enterpriseId: string | null;
-  name: string | null;
-  email: string | null;
-  isBot: boolean;
-  isAppUser: boolean;
-  isRestricted: boolean;
-  isUltraRestricted: boolean;
-  deleted: boolean;
-}
+/** A Slack account as users.info describes it (the clicker before group membership is known). */
+type SlackUser = Omit<Clicker, 'userId' | 'groups'> & { id: string };
 
 export class IdentityError extends Error {}
 
