@@ -11,13 +11,7 @@ import {
   summaryBlocks,
 } from './card-sections.js';
 import { diffSection } from './diff.js';
-import {
-  checkMessage,
-  MAX_BUTTON_VALUE,
-  MAX_HEADER_TEXT,
-  MAX_MESSAGE_TOTAL_TEXT,
-  messageTextLength,
-} from './limits.js';
+import { checkMessage, MAX_HEADER_TEXT, MAX_MESSAGE_TOTAL_TEXT, messageTextLength } from './limits.js';
 import { clip, clipEscaped } from './mrkdwn.js';
 import type { CardView } from './view-model.js';
 import { voteButtons } from './vote-buttons.js';

@@ -48,6 +48,24 @@ export const items = {
     }),
   outcomeReply: (r: ApprovalRequest) => slack(r, { kind: 'slack.thread_outcome' }),
   reminder: (r: ApprovalRequest, point: number) => slack(r, { kind: 'slack.thread_reminder', point }),
+  /** A signed audit checkpoint for the audit channel (no request: its own lane per channel). */
+  checkpoint: (
+    channel: string,
+    cp: { seq: number; hash: string; at: number; keyId: string; signature: string },
+  ): NewOutboxItem => ({
+    kind: 'slack.checkpoint',
+    requestId: null,
+    lane: `slack:${channel}`,
+    payload: {
+      kind: 'slack.checkpoint',
+      channel,
+      seq: cp.seq,
+      hash: cp.hash,
+      at: cp.at,
+      keyId: cp.keyId,
+      signature: cp.signature,
+    } satisfies OutboxPayload,
+  }),
   /** The pipeline's callback; the body is fixed now so every retry sends the same bytes and id. */
   callback: (r: ApprovalRequest, votes: Vote[]): NewOutboxItem[] => {
     if (r.callbackUrl === null || r.status === 'pending') return [];
