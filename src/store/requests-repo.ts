@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, type Placeholder, sql } from 'drizzle-orm';
 import type {
   ApprovalRequest,
   ApproverSet,
@@ -68,36 +68,117 @@ export function toVote(row: VoteRow): Vote {
   };
 }
 
+const p = (name: string) => sql.placeholder(name);
+/** A placeholder as an SQL value for `set()` (plain values, no column encoding). */
+const v = (name: string) => sql`${p(name)}`;
+
+/** The columns `fields` sets (undefined values are left out, as drizzle does): the cache key of its statement. */
+function columnsOf(fields: object): string[] {
+  const out: string[] = [];
+  for (const [k, value] of Object.entries(fields)) if (value !== undefined) out.push(k);
+  return out;
+}
+
+/** Placeholders named like the columns. */
+function placeholders(columns: string[]): Record<string, Placeholder> {
+  return Object.fromEntries(columns.map((k) => [k, p(k)]));
+}
+
+/**
+ * The statements of the hot paths (intake, votes, delivery, sweep), prepared once: building a drizzle
+ * query and compiling its SQL costs ~10x more than running it.
+ */
+function statements(db: Db) {
+  const closeSet = {
+    status: v('status'),
+    decidedAt: v('decidedAt'),
+    decidedBy: v('decidedBy'),
+    reason: v('reason'),
+    nextReminderAt: null,
+  };
+  const pendingId = and(eq(requests.id, p('id')), eq(requests.status, 'pending'));
+  return {
+    byId: db
+      .select()
+      .from(requests)
+      .where(eq(requests.id, p('id')))
+      .prepare(),
+    byWebhookId: db
+      .select()
+      .from(requests)
+      .where(and(eq(requests.client, p('client')), eq(requests.webhookId, p('webhookId'))))
+      .prepare(),
+    votes: db
+      .select()
+      .from(votes)
+      .where(eq(votes.requestId, p('requestId')))
+      .orderBy(asc(votes.id))
+      .prepare(),
+    close: db.update(requests).set(closeSet).where(pendingId).prepare(),
+    closeUnexpired: db
+      .update(requests)
+      .set(closeSet)
+      .where(and(pendingId, sql`${requests.expiresAt} > ${p('unexpiredAt')}`))
+      .prepare(),
+    dueForExpiry: db
+      .select({ id: requests.id })
+      .from(requests)
+      .where(and(eq(requests.status, 'pending'), lte(requests.expiresAt, p('now'))))
+      .orderBy(asc(requests.expiresAt))
+      .limit(p('limit'))
+      .prepare(),
+    dueForReminder: db
+      .select()
+      .from(requests)
+      .where(and(eq(requests.status, 'pending'), lte(requests.nextReminderAt, p('now'))))
+      .orderBy(asc(requests.nextReminderAt))
+      .limit(p('limit'))
+      .prepare(),
+    advanceReminder: db
+      .update(requests)
+      .set({ remindersSent: v('to'), nextReminderAt: v('nextAt') })
+      .where(and(pendingId, eq(requests.remindersSent, p('sent'))))
+      .prepare(),
+  };
+}
+
 /** Plain repository functions over the requests and votes tables. Callers own the transaction. */
 export class RequestsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly q: ReturnType<typeof statements>;
+  /** Inserts and updates prepared per set of columns written (a handful of call sites). */
+  private readonly inserts = new Map<string, { run(values: Record<string, unknown>): unknown }>();
+  private readonly updates = new Map<string, { run(values: Record<string, unknown>): unknown }>();
+
+  constructor(private readonly db: Db) {
+    this.q = statements(db);
+  }
 
   insert(row: NewRequestRow): void {
-    this.db.insert(requests).values(row).run();
+    const columns = columnsOf(row);
+    const key = columns.join(',');
+    let stmt = this.inserts.get(key);
+    if (!stmt) {
+      stmt = this.db
+        .insert(requests)
+        .values(placeholders(columns) as unknown as NewRequestRow)
+        .prepare();
+      this.inserts.set(key, stmt);
+    }
+    stmt.run(row);
   }
 
   get(id: string): ApprovalRequest | null {
-    const row = this.db.select().from(requests).where(eq(requests.id, id)).get();
+    const row = this.q.byId.get({ id });
     return row ? toRequest(row) : null;
   }
 
   findByWebhookId(client: string, webhookId: string): ApprovalRequest | null {
-    const row = this.db
-      .select()
-      .from(requests)
-      .where(and(eq(requests.client, client), eq(requests.webhookId, webhookId)))
-      .get();
+    const row = this.q.byWebhookId.get({ client, webhookId });
     return row ? toRequest(row) : null;
   }
 
   votes(requestId: string): Vote[] {
-    return this.db
-      .select()
-      .from(votes)
-      .where(eq(votes.requestId, requestId))
-      .orderBy(asc(votes.id))
-      .all()
-      .map(toVote);
+    return this.q.votes.all({ requestId }).map(toVote);
   }
 
   votesFor(requestIds: string[]): Map<string, Vote[]> {
@@ -139,57 +220,42 @@ export class RequestsRepo {
     },
     unexpiredAt?: number,
   ): boolean {
-    const guard =
+    const result =
       unexpiredAt === undefined
-        ? and(eq(requests.id, id), eq(requests.status, 'pending'))
-        : and(
-            eq(requests.id, id),
-            eq(requests.status, 'pending'),
-            sql`${requests.expiresAt} > ${unexpiredAt}`,
-          );
-    const result = this.db
-      .update(requests)
-      .set({ ...change, nextReminderAt: null })
-      .where(guard)
-      .run();
+        ? this.q.close.run({ id, ...change })
+        : this.q.closeUnexpired.run({ id, ...change, unexpiredAt });
     return result.changes === 1;
   }
 
   update(id: string, fields: Partial<NewRequestRow>): void {
-    this.db.update(requests).set(fields).where(eq(requests.id, id)).run();
+    const columns = columnsOf(fields);
+    if (columns.length === 0) return;
+    const key = columns.join(',');
+    let stmt = this.updates.get(key);
+    if (!stmt) {
+      stmt = this.db
+        .update(requests)
+        // Placeholders pass through set() at run time (each column's encoder applies); the types say no.
+        .set(placeholders(columns) as unknown as Partial<NewRequestRow>)
+        .where(eq(requests.id, p('where_id')))
+        .prepare();
+      this.updates.set(key, stmt);
+    }
+    stmt.run({ ...fields, where_id: id });
   }
 
   /** Pending requests whose deadline has passed, oldest deadline first (uses the partial index). */
   dueForExpiry(now: number, limit: number): string[] {
-    return this.db
-      .select({ id: requests.id })
-      .from(requests)
-      .where(and(eq(requests.status, 'pending'), lte(requests.expiresAt, now)))
-      .orderBy(asc(requests.expiresAt))
-      .limit(limit)
-      .all()
-      .map((r) => r.id);
+    return this.q.dueForExpiry.all({ now, limit }).map((r) => r.id);
   }
 
   dueForReminder(now: number, limit: number): ApprovalRequest[] {
-    return this.db
-      .select()
-      .from(requests)
-      .where(and(eq(requests.status, 'pending'), lte(requests.nextReminderAt, now)))
-      .orderBy(asc(requests.nextReminderAt))
-      .limit(limit)
-      .all()
-      .map(toRequest);
+    return this.q.dueForReminder.all({ now, limit }).map(toRequest);
   }
 
   /** Moves the reminder count from `sent` to `to`, only if nobody else did it first. */
   advanceReminder(id: string, sent: number, to: number, nextAt: number | null): boolean {
-    const result = this.db
-      .update(requests)
-      .set({ remindersSent: to, nextReminderAt: nextAt })
-      .where(and(eq(requests.id, id), eq(requests.status, 'pending'), eq(requests.remindersSent, sent)))
-      .run();
-    return result.changes === 1;
+    return this.q.advanceReminder.run({ id, sent, to, nextAt }).changes === 1;
   }
 
   listPending(limit: number): ApprovalRequest[] {
