@@ -115,7 +115,8 @@ export class OutboxWorker {
   private pass(): void {
     if (this.inFlight.size >= this.concurrency) return;
     const now = this.deps.now();
-    const rows = this.deps.approvals.outbox.due(now, 200, this.blocked());
+    // A serial lane starts one row per pass; a few more cover rows held behind an earlier one.
+    const rows = this.deps.approvals.outbox.due(now, this.concurrency * 2, this.blocked());
     const heldRequests = new Set<string>();
     for (const row of rows) {
       if (this.inFlight.size >= this.concurrency) break;
@@ -163,6 +164,9 @@ export class OutboxWorker {
       if (limited !== null) {
         this.blockedUntil.set(row.lane, now + limited);
         this.deps.approvals.outbox.retryLater(row.id, now + limited, 'rate limited by Slack', false);
+        // Resume the lane when the pause ends, not at the next poll: waiting for the poll (up to
+        // pollMs) after every pause would add up along a long queue.
+        setTimeout(() => this.wake(), limited + 1).unref();
         this.deps.log.info('slack rate limit: pausing lane', { lane: row.lane, ms: limited });
         return;
       }

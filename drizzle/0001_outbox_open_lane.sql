@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_open_lane` ON `outbox` (`lane`,`id`) WHERE done_at IS NULL AND gave_up_at IS NULL;
