@@ -75,107 +75,134 @@ export class Approvals {
     input: CreateRequestInput,
     now: number,
   ): SubmitResult {
-    const result = this.database.tx((): SubmitResult => {
-      const existing = this.requests.findByWebhookId(client, webhookId);
-      if (existing) {
-        return existing.payloadSha256 === payloadSha256
-          ? { kind: 'replayed', request: existing }
-          : { kind: 'idempotency_conflict' };
-      }
-      const { value, count } = redactRequest(input);
-      const policy = resolvePolicy(this.policy, value, client);
-      if (policy.outcome === 'deny') {
-        const rule = policy.rule ?? '(defaults)';
-        this.audit.append(
-          {
-            type: 'request.refused_by_policy',
-            actor: `client:${client}`,
-            data: {
-              action: value.action,
-              title: value.title,
-              rule,
-              policy_hash: policy.policyHash,
-              payload_sha256: payloadSha256,
-            },
-          },
-          now,
-        );
-        return { kind: 'policy_denied', rule };
-      }
-      const channel = policy.channel ?? this.defaultChannel;
-      if (channel === null) return { kind: 'no_channel' };
-      const id = newRequestId(now);
-      const auto = policy.outcome === 'auto_approve';
-      const expiresAt = now + policy.ttlSeconds * 1000;
-      const requesterEmail = value.requester.email?.toLowerCase() ?? null;
-      this.requests.insert({
-        id,
-        client,
-        webhookId,
-        payloadSha256,
-        status: auto ? 'approved' : 'pending',
-        action: value.action,
-        title: value.title,
-        summary: value.summary ?? null,
-        resource: value.resource ?? null,
-        environment: value.environment ?? null,
-        risk: value.risk,
-        requester: value.requester,
-        requesterSlackId: value.requester.slack_user_id ?? null,
-        requesterEmail,
-        context: value.context ?? null,
-        links: value.links ?? null,
-        diff: value.diff ?? null,
-        approvers: policy.approvers,
-        minApprovals: policy.minApprovals,
-        ttlSeconds: policy.ttlSeconds,
-        callbackUrl: value.callback_url ?? null,
-        channel,
-        policyRule: policy.rule,
-        policyHash: policy.policyHash,
-        denyReasonRequired: policy.denyReasonRequired,
-        reminderPoints: policy.reminderPoints,
-        nextReminderAt: auto ? null : firstReminderAt(now, expiresAt, policy.reminderPoints),
-        redactions: count,
-        createdAt: now,
-        expiresAt,
-        decidedAt: auto ? now : null,
-        decidedBy: auto ? 'policy' : null,
-        reason: auto ? `auto-approved by policy rule ${policy.rule ?? '(defaults)'}` : null,
-      });
-      const request = this.mustGet(id);
+    const result = this.database.tx(() => this.submitInTx(client, webhookId, payloadSha256, input, now));
+    if (result.kind === 'created') this.afterCommit(result.request);
+    return result;
+  }
+
+  /**
+   * `submit`, committed together with the other submits of the same event-loop turn (the HTTP API
+   * uses this: under load one commit serves many requests). Resolves after the commit.
+   */
+  async submitGrouped(
+    client: string,
+    webhookId: string,
+    payloadSha256: string,
+    input: CreateRequestInput,
+    now: number,
+  ): Promise<SubmitResult> {
+    const result = await this.database.txGrouped(() =>
+      this.submitInTx(client, webhookId, payloadSha256, input, now),
+    );
+    if (result.kind === 'created') this.afterCommit(result.request);
+    return result;
+  }
+
+  /** The body of `submit`; the caller owns the transaction. */
+  private submitInTx(
+    client: string,
+    webhookId: string,
+    payloadSha256: string,
+    input: CreateRequestInput,
+    now: number,
+  ): SubmitResult {
+    const existing = this.requests.findByWebhookId(client, webhookId);
+    if (existing) {
+      return existing.payloadSha256 === payloadSha256
+        ? { kind: 'replayed', request: existing }
+        : { kind: 'idempotency_conflict' };
+    }
+    const { value, count } = redactRequest(input);
+    const policy = resolvePolicy(this.policy, value, client);
+    if (policy.outcome === 'deny') {
+      const rule = policy.rule ?? '(defaults)';
       this.audit.append(
         {
-          type: 'request.created',
-          requestId: id,
+          type: 'request.refused_by_policy',
           actor: `client:${client}`,
           data: {
-            client,
-            requester: value.requester,
             action: value.action,
             title: value.title,
-            risk: value.risk,
-            resource: request.resource,
-            environment: request.environment,
-            payload_sha256: payloadSha256,
-            approvers: policy.approvers,
-            min_approvals: policy.minApprovals,
-            policy_rule: policy.rule,
+            rule,
             policy_hash: policy.policyHash,
-            channel,
-            redactions: count,
-            created_at: new Date(now).toISOString(),
-            expires_at: new Date(expiresAt).toISOString(),
+            payload_sha256: payloadSha256,
           },
         },
         now,
       );
-      if (auto) this.appendDecision(request, [], now, { threshold: 'policy auto_approve' });
-      this.outbox.enqueue([...items.postCard(request), ...items.callback(request, [])], now);
-      return { kind: 'created', request };
+      return { kind: 'policy_denied', rule };
+    }
+    const channel = policy.channel ?? this.defaultChannel;
+    if (channel === null) return { kind: 'no_channel' };
+    const id = newRequestId(now);
+    const auto = policy.outcome === 'auto_approve';
+    const expiresAt = now + policy.ttlSeconds * 1000;
+    const requesterEmail = value.requester.email?.toLowerCase() ?? null;
+    this.requests.insert({
+      id,
+      client,
+      webhookId,
+      payloadSha256,
+      status: auto ? 'approved' : 'pending',
+      action: value.action,
+      title: value.title,
+      summary: value.summary ?? null,
+      resource: value.resource ?? null,
+      environment: value.environment ?? null,
+      risk: value.risk,
+      requester: value.requester,
+      requesterSlackId: value.requester.slack_user_id ?? null,
+      requesterEmail,
+      context: value.context ?? null,
+      links: value.links ?? null,
+      diff: value.diff ?? null,
+      approvers: policy.approvers,
+      minApprovals: policy.minApprovals,
+      ttlSeconds: policy.ttlSeconds,
+      callbackUrl: value.callback_url ?? null,
+      channel,
+      policyRule: policy.rule,
+      policyHash: policy.policyHash,
+      denyReasonRequired: policy.denyReasonRequired,
+      reminderPoints: policy.reminderPoints,
+      nextReminderAt: auto ? null : firstReminderAt(now, expiresAt, policy.reminderPoints),
+      redactions: count,
+      createdAt: now,
+      expiresAt,
+      decidedAt: auto ? now : null,
+      decidedBy: auto ? 'policy' : null,
+      reason: auto ? `auto-approved by policy rule ${policy.rule ?? '(defaults)'}` : null,
     });
-    if (result.kind === 'created') this.afterCommit(result.request);
-    return result;
+    const request = this.mustGet(id);
+    this.audit.append(
+      {
+        type: 'request.created',
+        requestId: id,
+        actor: `client:${client}`,
+        data: {
+          client,
+          requester: value.requester,
+          action: value.action,
+          title: value.title,
+          risk: value.risk,
+          resource: request.resource,
+          environment: request.environment,
+          payload_sha256: payloadSha256,
+          approvers: policy.approvers,
+          min_approvals: policy.minApprovals,
+          policy_rule: policy.rule,
+          policy_hash: policy.policyHash,
+          channel,
+          redactions: count,
+          created_at: new Date(now).toISOString(),
+          expires_at: new Date(expiresAt).toISOString(),
+        },
+      },
+      now,
+    );
+    if (auto) this.appendDecision(request, [], now, { threshold: 'policy auto_approve' });
+    this.outbox.enqueue([...items.postCard(request), ...items.callback(request, [])], now);
+    return { kind: 'created', request };
   }
 
   /** Records a vote (or a refused attempt) for `clicker`, deciding with the pure rule. */

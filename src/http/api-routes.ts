@@ -141,7 +141,13 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
     });
   }
   const sha = createHash('sha256').update(auth.body).digest('hex');
-  const result = await deps.approvals.submitGrouped(auth.client, auth.webhookId, sha, parsed.value, deps.now());
+  const result = await deps.approvals.submitGrouped(
+    auth.client,
+    auth.webhookId,
+    sha,
+    parsed.value,
+    deps.now(),
+  );
   switch (result.kind) {
     case 'created':
     case 'replayed': {

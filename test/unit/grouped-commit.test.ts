@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { input, type ServiceFixture, serviceFixture } from '../support/service.js';
+
+const T0 = 1_800_000_000_000;
+let f: ServiceFixture;
+beforeEach(() => {
+  f = serviceFixture();
+});
+afterEach(() => f.close());
+
+const count = (table: string) =>
+  f.database.sqlite.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+
+describe('group commit (txGrouped / submitGrouped)', () => {
+  it('commits the calls of one turn together; a throw undoes and rejects only its own', async () => {
+    // Another connection sees nothing of the group until its one COMMIT.
+    const reader = new Database(join(f.dir, 'countersign.db'), { readonly: true });
+    const seen = () =>
+      reader.prepare("SELECT count(*) FROM requests WHERE webhook_id = 'msg_a'").pluck().get();
+    const before = count('requests');
+    const results = await Promise.allSettled([
+      f.approvals.submitGrouped('ci', 'msg_a', 'a'.repeat(64), input({ title: 'A' }), T0),
+      f.database.txGrouped(() => {
+        f.database.sqlite.prepare("INSERT INTO audit_keys VALUES ('k', 'pem', 0)").run();
+        throw new Error('boom');
+      }),
+      f.approvals.submitGrouped('ci', 'msg_b', 'b'.repeat(64), input({ title: 'B' }), T0),
+      f.database.txGrouped(seen),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(results[3]).toEqual({ status: 'fulfilled', value: 0 });
+    expect(seen()).toBe(1);
+    reader.close();
+    expect(count('requests')).toBe(before + 2);
+    expect(
+      f.database.sqlite.prepare("SELECT count(*) FROM audit_keys WHERE key_id = 'k'").pluck().get(),
+    ).toBe(0);
+    // The audit chain stays one chain across the group.
+    const seqs = f.database.sqlite
+      .prepare('SELECT seq FROM audit_events ORDER BY seq')
+      .pluck()
+      .all() as number[];
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  });
+
+  it('sees earlier calls of the same group: the same webhook-id twice is one request', async () => {
+    const [first, again, other] = await Promise.all([
+      f.approvals.submitGrouped('ci', 'msg_same', 'c'.repeat(64), input(), T0),
+      f.approvals.submitGrouped('ci', 'msg_same', 'c'.repeat(64), input(), T0),
+      f.approvals.submitGrouped('ci', 'msg_same', 'd'.repeat(64), input(), T0),
+    ]);
+    expect(first.kind).toBe('created');
+    expect(again.kind).toBe('replayed');
+    expect(other.kind).toBe('idempotency_conflict');
+    if (first.kind === 'created' && again.kind === 'replayed')
+      expect(again.request.id).toBe(first.request.id);
+  });
+});
+
+describe('outbox due rows', () => {
+  it('skips blocked lanes and keeps id order within a lane', () => {
+    const now = T0;
+    f.approvals.outbox.enqueue(
+      [
+        { kind: 'k', requestId: 'r1', lane: 'slack:C1', payload: {} },
+        { kind: 'k', requestId: 'r2', lane: 'callback', payload: {} },
+        { kind: 'k', requestId: 'r3', lane: 'slack:C1', payload: {} },
+        { kind: 'k', requestId: 'r4', lane: 'slack:C2', payload: {} },
+      ],
+      now,
+    );
+    const lanes = (blocked: string[]) =>
+      f.approvals.outbox.due(now, 10, blocked).map((r) => `${r.lane}:${r.requestId}`);
+    expect(lanes([])).toEqual(['slack:C1:r1', 'callback:r2', 'slack:C1:r3', 'slack:C2:r4']);
+    expect(lanes(['slack:C1'])).toEqual(['callback:r2', 'slack:C2:r4']);
+    expect(f.approvals.outbox.due(now, 1, [])).toHaveLength(3); // at most `limit` per lane
+    expect(f.approvals.outbox.due(now - 1, 10, [])).toEqual([]); // not due yet
+  });
+});
