@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Child } from './lib/child.js';
+import { approveClick } from './lib/click.js';
+import { PEOPLE, serverEnv } from './lib/env.js';
+import { call, type LoadResult, mergeLoads, runLoad, signedHeaders } from './lib/load.js';
+import { type LatencySummary, Samples, sleep } from './lib/stats.js';
+
+export interface IntakeConfig {
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Pause between two Approve clicks (one click at a time). */
+  clickEveryMs: number;
+}
+
+export interface ClickFigures {
+  latency: LatencySummary;
+  errors: number;
+  firstError: string | null;
+  /** Of the clicked requests, how many were approved shortly after the run (the vote went through). */
+  approved: number;
+  checked: number;
+}
+
+export interface IntakeFigures {
+  baseline: LoadResult;
+  countersign: LoadResult;
+  /** CPU time (user + system, all threads) each server process spent per request it answered. */
+  cpuPerRequestUs: { baseline: number; countersign: number };
+  clicks: ClickFigures;
+  server: Record<string, number>;
+}
+
+const APPROVERS = [PEOPLE.bob.id, PEOPLE.carol.id, PEOPLE.dave.id];
+
+async function statusOf(base: URL, agent: Agent, id: string): Promise<string | null> {
+  const path = `/api/v1/requests/${id}`;
+  const headers = signedHeaders(`msg_bench_get_${id}`, path);
+  delete headers['content-type'];
+  delete headers['content-length'];
+  const res = await call(base, { method: 'GET', path, headers, agent });
+  return /"status":"([a-z]+)"/.exec(res.body)?.[1] ?? null;
+}
+
+/** Approve clicks, one at a time, on the newest request, while `busy()`; measured only while `measuring()`. */
+class Clicker {
+  readonly samples = new Samples();
+  readonly clicked: string[] = [];
+  errors = 0;
+  firstError: string | null = null;
+  /** Ids created in the measured window, newest last. */
+  readonly fresh: string[] = [];
+  private n = 0;
+
+  constructor(
+    private readonly base: URL,
+    private readonly agent: Agent,
+    private readonly everyMs: number,
+  ) {}
+
+  async run(busy: () => boolean, measuring: () => boolean): Promise<void> {
+    while (busy()) {
+      await sleep(this.everyMs);
+      const id = this.fresh.pop();
+      if (!measuring() || id === undefined || !busy()) continue;
+      this.fresh.length = 0; // always the newest request: created a moment ago
+      const user = APPROVERS[this.n++ % APPROVERS.length] ?? '';
+      const res = await approveClick(this.base, this.agent, user, id);
+      if (!busy()) break; // answered after the window: not counted
+      this.samples.add(res.ms);
+      this.clicked.push(id);
+      if (res.status !== 200) {
+        this.errors++;
+        this.firstError ??= `${res.status} ${res.body.slice(0, 300)}`;
+      }
+    }
+  }
+}
+
+/**
+ * The bare baseline, then Countersign (server and fake Slack each in a child process) with Approve
+ * clicks alongside, then the baseline again: the baseline's figure is its two half windows together,
+ * taken on either side of Countersign's, so a drift of this VM's speed (tens of percent between
+ * minutes) weighs on both alike. Nothing else runs during a window: the baseline idles while
+ * Countersign is loaded, and Countersign (whose outbox would go on posting cards) is stopped before
+ * the second baseline window.
+ */
+export async function benchIntake(cfg: IntakeConfig): Promise<IntakeFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-intake-'));
+  const children: Child[] = [];
+  try {
+    const baseline = await Child.start('../baseline-child.js', {
+      name: 'baseline',
+      env: { DATABASE_PATH: join(dir, 'baseline.db') },
+    });
+    children.push(baseline);
+    const baseSamples = new Samples();
+    const half = { concurrency: cfg.concurrency, durationMs: cfg.durationMs / 2, samples: baseSamples };
+    const baseCpu0 = (await baseline.stats()).cpuUs ?? Number.NaN;
+    const before = await runLoad({ base: baseline.url, ...half, warmupMs: cfg.warmupMs });
+
+    const slack = await Child.start('../slack-child.js', { name: 'fake slack' });
+    children.push(slack);
+    const server = await Child.start('../server-child.js', {
+      name: 'countersign',
+      env: serverEnv(join(dir, 'countersign.db'), slack.url),
+    });
+    children.push(server);
+    const base = new URL(server.url);
+    const clickAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const clicker = new Clicker(base, clickAgent, cfg.clickEveryMs);
+    let loading = true;
+    let measuring = false;
+    const csCpu0 = (await server.stats()).cpuUs ?? Number.NaN;
+    const clicking = clicker.run(
+      () => loading,
+      () => measuring,
+    );
+    const countersign = await runLoad({
+      base: server.url,
+      concurrency: cfg.concurrency,
+      warmupMs: cfg.warmupMs,
+      durationMs: cfg.durationMs,
+      onCreated: (id, measured) => {
+        if (measured) clicker.fresh.push(id);
+      },
+      onMeasureStart: () => {
+        measuring = true;
+      },
+    });
+    loading = false;
+    await clicking;
+    const csCpu = ((await server.stats()).cpuUs ?? Number.NaN) - csCpu0;
+    // The vote itself runs after the ack; give it a moment, then check that the clicks counted.
+    await sleep(1500);
+    const sample = clicker.clicked.slice(0, 50);
+    let approved = 0;
+    for (const id of sample) if ((await statusOf(base, clickAgent, id)) === 'approved') approved++;
+    clickAgent.destroy();
+    const stats = await server.stats();
+    await server.stop();
+    await slack.stop();
+
+    const after = await runLoad({ base: baseline.url, ...half, warmupMs: Math.min(cfg.warmupMs, 1000) });
+    // The baseline idles between its two windows, so its CPU time over both is the time they took.
+    const baseCpu = ((await baseline.stats()).cpuUs ?? Number.NaN) - baseCpu0;
+    return {
+      baseline: mergeLoads([before, after], baseSamples),
+      countersign,
+      cpuPerRequestUs: {
+        baseline: baseCpu / (before.sent + after.sent),
+        countersign: csCpu / (countersign.sent + clicker.samples.count),
+      },
+      clicks: {
+        latency: clicker.samples.summary(),
+        errors: clicker.errors,
+        firstError: clicker.firstError,
+        approved,
+        checked: sample.length,
+      },
+      server: stats,
+    };
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
