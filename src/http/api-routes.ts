@@ -228,9 +228,19 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   sendJson(res, 200, toRequestObject(result.request, deps.approvals.requests.votes(id)));
 }
 
-/** The pipeline API, mounted as custom routes on Bolt's own HTTP server (one port for everything). */
+/**
+ * The pipeline API, mounted as custom routes on Bolt's own HTTP server (one port for everything).
+ * Bolt compiles each route's pattern per request until one matches, so the busiest come first.
+ */
 export function apiRoutes(deps: ApiDeps): CustomRoute[] {
   return [
+    { path: '/api/v1/requests', method: ['POST'], handler: guard(deps, (q, s) => createRequest(deps, q, s)) },
+    { path: '/api/v1/requests/:id', method: ['GET'], handler: guard(deps, (q, s) => getRequest(deps, q, s)) },
+    {
+      path: '/api/v1/requests/:id/cancel',
+      method: ['POST'],
+      handler: guard(deps, (q, s) => cancelRequest(deps, q, s)),
+    },
     {
       path: '/healthz',
       method: ['GET'],
@@ -238,13 +248,6 @@ export function apiRoutes(deps: ApiDeps): CustomRoute[] {
         deps.accepting()
           ? sendJson(res, 200, { ok: true })
           : sendJson(res, 503, { ok: false, error: 'shutting_down' }),
-    },
-    { path: '/api/v1/requests', method: ['POST'], handler: guard(deps, (q, s) => createRequest(deps, q, s)) },
-    { path: '/api/v1/requests/:id', method: ['GET'], handler: guard(deps, (q, s) => getRequest(deps, q, s)) },
-    {
-      path: '/api/v1/requests/:id/cancel',
-      method: ['POST'],
-      handler: guard(deps, (q, s) => cancelRequest(deps, q, s)),
     },
   ];
 }
