@@ -41,7 +41,7 @@ const HOUR = 3_600_000;
  * deadline. The rows are seeded with direct inserts (one transaction), cloned from a request made by
  * the real `submit`, so every column is as the product writes it.
  */
-export function benchExpiry(cfg: ExpiryConfig): ExpiryFigures {
+export async function benchExpiry(cfg: ExpiryConfig): Promise<ExpiryFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-expiry-'));
   const path = join(dir, 'countersign.db');
   const database = openDatabase(path);
@@ -86,21 +86,22 @@ export function benchExpiry(cfg: ExpiryConfig): ExpiryFigures {
 
     const log = createLogger('error', () => {});
     const deps = { approvals, log, now: () => now };
-    const tick = () => {
+    const tick = async () => {
       const start = performance.now();
-      const result = sweepOnce(deps);
+      const result = await sweepOnce(deps);
       if (result.expired !== 0 || result.reminded !== 0) throw new Error('an idle tick did work');
       return performance.now() - start;
     };
-    const firstIdleTickMs = tick();
-    const idle = Array.from({ length: cfg.ticks }, tick);
+    const firstIdleTickMs = await tick();
+    const idle: number[] = [];
+    for (let i = 0; i < cfg.ticks; i++) idle.push(await tick());
 
     // `due` more, made two hours ago with a one-hour TTL: past their deadline (and their reminders).
     seed(cfg.due, now - 2 * HOUR, now - HOUR, 'due');
     const eventsBefore = sqlite.prepare('SELECT count(*) FROM audit_events').pluck().get() as number;
     const outboxBefore = sqlite.prepare('SELECT count(*) FROM outbox').pluck().get() as number;
     const start = performance.now();
-    const result = sweepOnce(deps);
+    const result = await sweepOnce(deps);
     const dueTickMs = performance.now() - start;
     const pendingLeft = sqlite
       .prepare("SELECT count(*) FROM requests WHERE status = 'pending'")

@@ -170,7 +170,7 @@ if (only.has('expiry')) {
     `expiry (${cfg.expiry.pending.toLocaleString('en-US')} pending, then ${cfg.expiry.due.toLocaleString('en-US')} due)`,
   );
   global.gc?.();
-  const e = benchExpiry(cfg.expiry);
+  const e = await benchExpiry(cfg.expiry);
   results.expiry = e;
   row(
     `sweep tick, ${e.pending.toLocaleString('en-US')} pending, none due (median of ${cfg.expiry.ticks})`,

@@ -131,7 +131,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const port = (server.address() as AddressInfo).port;
   const sweepDeps = { approvals, log, now };
   // Requests that fell due while the server was down are expired at once, not a tick later.
-  sweepOnce(sweepDeps);
+  await sweepOnce(sweepDeps);
   const task: ScheduledTask = scheduleSweep(config.expiryCron, sweepDeps);
   worker.start();
   const checkpointTimer = checkpoints.schedule({

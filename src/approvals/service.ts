@@ -340,21 +340,27 @@ export class Approvals {
   expireDue(now: number, batch = 500): number {
     let total = 0;
     for (;;) {
-      const expired = this.database.tx(() => {
-        const done: ApprovalRequest[] = [];
-        for (const id of this.requests.dueForExpiry(now, batch)) {
-          const reason = 'nobody decided before the deadline';
-          if (!this.requests.close(id, { status: 'expired', decidedAt: now, decidedBy: 'system', reason }))
-            continue;
-          done.push(this.finish(id, now, { threshold: 'expired' }));
-        }
-        return done;
-      });
-      for (const r of expired) this.decisions.notify(r.id);
-      if (expired.length > 0) this.onOutbox();
-      total += expired.length;
-      if (expired.length < batch) return total;
+      const n = this.expireChunk(now, batch);
+      total += n;
+      if (n < batch) return total;
     }
+  }
+
+  /** One transaction of `expireDue`: at most `batch` requests. The cron yields between chunks. */
+  expireChunk(now: number, batch: number): number {
+    const expired = this.database.tx(() => {
+      const done: ApprovalRequest[] = [];
+      for (const id of this.requests.dueForExpiry(now, batch)) {
+        const reason = 'nobody decided before the deadline';
+        if (!this.requests.close(id, { status: 'expired', decidedAt: now, decidedBy: 'system', reason }))
+          continue;
+        done.push(this.finish(id, now, { threshold: 'expired' }));
+      }
+      return done;
+    });
+    for (const r of expired) this.decisions.notify(r.id);
+    if (expired.length > 0) this.onOutbox();
+    return expired.length;
   }
 
   /** Posts due reminders to approvers who have not voted; each point at most once, across restarts. */

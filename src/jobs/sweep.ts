@@ -8,10 +8,23 @@ export interface SweepDeps {
   now: () => number;
 }
 
-/** One tick: expire what is due, then remind. The cron only calls this; tests call it directly. */
-export function sweepOnce(deps: SweepDeps): { expired: number; reminded: number } {
+/** Requests expired per transaction; the event loop is given back between chunks. */
+export const SWEEP_CHUNK = 500;
+
+/**
+ * One tick: expire what is due, then remind. The cron only calls this; tests call it directly.
+ * A large backlog is expired chunk by chunk, yielding in between, so clicks and API calls are
+ * still answered at once while thousands of requests expire.
+ */
+export async function sweepOnce(deps: SweepDeps): Promise<{ expired: number; reminded: number }> {
   const now = deps.now();
-  const expired = deps.approvals.expireDue(now);
+  let expired = 0;
+  for (;;) {
+    const n = deps.approvals.expireChunk(now, SWEEP_CHUNK);
+    expired += n;
+    if (n < SWEEP_CHUNK) break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const reminded = deps.approvals.remindDue(now);
   if (expired > 0 || reminded > 0) deps.log.info('sweep', { expired, reminded });
   return { expired, reminded };
@@ -21,9 +34,9 @@ export function sweepOnce(deps: SweepDeps): { expired: number; reminded: number 
 export function scheduleSweep(expression: string, deps: SweepDeps): ScheduledTask {
   return cron.schedule(
     expression,
-    () => {
+    async () => {
       try {
-        sweepOnce(deps);
+        await sweepOnce(deps);
       } catch (err) {
         deps.log.error('expiry sweep failed; it will run again on the next tick', { error: err });
       }

@@ -65,13 +65,13 @@ describe('expiry on the cron', () => {
         click(h, PEOPLE.carol.id, id, 'approve'),
         new Promise<void>((resolve) =>
           setImmediate(() => {
-            sweepOnce({ approvals: h.server.approvals, log, now });
-            resolve();
+            // The first chunk runs synchronously here, racing the clicks' transactions.
+            sweepOnce({ approvals: h.server.approvals, log, now }).then(() => resolve());
           }),
         ),
       ]);
       offset = deadline - Date.now() + 1000;
-      sweepOnce({ approvals: h.server.approvals, log, now });
+      await sweepOnce({ approvals: h.server.approvals, log, now });
       const outcomes = h.server.database.sqlite
         .prepare(
           "SELECT type FROM audit_events WHERE request_id = ? AND type IN ('request.approved','request.denied','request.expired','request.cancelled')",
@@ -111,8 +111,8 @@ describe('reminders', () => {
     const reminders = () => slack.thread(card.ts).filter((m) => m.text.startsWith('Reminder:'));
 
     offset = 500_000; // half the TTL
-    expect(sweepOnce({ approvals: h.server.approvals, log, now }).reminded).toBe(1);
-    expect(sweepOnce({ approvals: h.server.approvals, log, now }).reminded).toBe(0);
+    expect((await sweepOnce({ approvals: h.server.approvals, log, now })).reminded).toBe(1);
+    expect((await sweepOnce({ approvals: h.server.approvals, log, now })).reminded).toBe(0);
     const first = await waitFor(() => reminders()[0], 'the first reminder');
     const text = JSON.stringify(first.blocks);
     expect(text).toContain(`<@${PEOPLE.bob.id}>`);
@@ -121,10 +121,10 @@ describe('reminders', () => {
 
     h = await startHarness({ slack, dir, now });
     cleanup.push(() => h.stop({ keepSlack: true, keepDir: true }));
-    expect(sweepOnce({ approvals: h.server.approvals, log, now }).reminded).toBe(0);
+    expect((await sweepOnce({ approvals: h.server.approvals, log, now })).reminded).toBe(0);
     offset = 900_000; // 90% of the TTL
-    expect(sweepOnce({ approvals: h.server.approvals, log, now }).reminded).toBe(1);
-    expect(sweepOnce({ approvals: h.server.approvals, log, now }).reminded).toBe(0);
+    expect((await sweepOnce({ approvals: h.server.approvals, log, now })).reminded).toBe(1);
+    expect((await sweepOnce({ approvals: h.server.approvals, log, now })).reminded).toBe(0);
     await waitFor(() => reminders().length === 2, 'the second reminder');
     await new Promise((r) => setTimeout(r, 200));
     expect(reminders()).toHaveLength(2);
