@@ -162,13 +162,13 @@ export function requestBody(over: Record<string, unknown> = {}): Record<string, 
   };
 }
 
-/** Sends a Slack-signed payload to /slack/events, the way Slack does. */
-export async function sendToSlackEndpoint(
+/** Posts a Slack-signed body (v0 scheme) to /slack/events, the way Slack does. */
+export async function postSignedToSlack(
   base: string,
-  form: Record<string, string>,
+  body: string,
+  contentType: 'application/x-www-form-urlencoded' | 'application/json',
   opts: { timestamp?: number; secret?: string } = {},
 ): Promise<{ status: number; body: string }> {
-  const body = new URLSearchParams(form).toString();
   const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const sig = `v0=${createHmac('sha256', opts.secret ?? SIGNING_SECRET)
     .update(`v0:${ts}:${body}`)
@@ -176,11 +176,25 @@ export async function sendToSlackEndpoint(
   const res = await fetch(`${base}/slack/events`, {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': contentType,
       'x-slack-request-timestamp': String(ts),
       'x-slack-signature': sig,
     },
     body,
   });
   return { status: res.status, body: await res.text() };
+}
+
+/** Sends a Slack-signed form payload (interactivity, slash commands) to /slack/events. */
+export function sendToSlackEndpoint(
+  base: string,
+  form: Record<string, string>,
+  opts: { timestamp?: number; secret?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return postSignedToSlack(
+    base,
+    new URLSearchParams(form).toString(),
+    'application/x-www-form-urlencoded',
+    opts,
+  );
 }

@@ -1,8 +1,20 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Harness } from './harness.js';
-import { SIGNING_SECRET, sendToSlackEndpoint } from './harness.js';
+import { postSignedToSlack, sendToSlackEndpoint } from './harness.js';
 
 const team = { id: 'T0FAKE', domain: 'fake' };
+
+/** One clicked Approve or Deny button as it appears in a block_actions payload. */
+function buttonAction(actionId: 'approve' | 'deny', requestId: string, blockId: string) {
+  return {
+    action_id: actionId,
+    block_id: blockId,
+    text: { type: 'plain_text', text: actionId === 'approve' ? 'Approve' : 'Deny' },
+    value: requestId,
+    type: 'button',
+    action_ts: String(Date.now() / 1000),
+  };
+}
 
 /** Finds the card of a request in the fake Slack (by the button values it carries). */
 export function cardOf(h: Harness, requestId: string) {
@@ -29,16 +41,7 @@ export async function click(h: Harness, userId: string, requestId: string, actio
     channel: { id: card?.channel ?? 'C0APPROVALS', name: 'approvals' },
     message: { type: 'message', ts: card?.ts, text: card?.text ?? '' },
     response_url: `${h.slack.url}response`,
-    actions: [
-      {
-        action_id: actionId,
-        block_id: `actions:${requestId}`,
-        text: { type: 'plain_text', text: actionId === 'approve' ? 'Approve' : 'Deny' },
-        value: requestId,
-        type: 'button',
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
+    actions: [buttonAction(actionId, requestId, `actions:${requestId}`)],
   };
   return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
 }
@@ -95,26 +98,12 @@ export function buttonsOf(blocks: unknown[] | undefined): string[] {
 }
 
 /** Sends a Slack-signed JSON body (an Events API callback) to /slack/events, the way Slack does. */
-export async function sendJsonToSlackEndpoint(
+export function sendJsonToSlackEndpoint(
   base: string,
   json: unknown,
   opts: { timestamp?: number; secret?: string } = {},
 ): Promise<{ status: number; body: string }> {
-  const body = JSON.stringify(json);
-  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  const sig = `v0=${createHmac('sha256', opts.secret ?? SIGNING_SECRET)
-    .update(`v0:${ts}:${body}`)
-    .digest('hex')}`;
-  const res = await fetch(`${base}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': sig,
-    },
-    body,
-  });
-  return { status: res.status, body: await res.text() };
+  return postSignedToSlack(base, JSON.stringify(json), 'application/json', opts);
 }
 
 /** Every `text` string in a message or view, joined by newlines (for assertions on what people read). */
@@ -234,16 +223,7 @@ export async function clickFromHome(
       app_id: 'A0FAKE',
       bot_id: 'BCSBOT',
     },
-    actions: [
-      {
-        action_id: actionId,
-        block_id: `home_vote:${requestId}`,
-        text: { type: 'plain_text', text: actionId === 'approve' ? 'Approve' : 'Deny' },
-        value: requestId,
-        type: 'button',
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
+    actions: [buttonAction(actionId, requestId, `home_vote:${requestId}`)],
   };
   return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
 }

@@ -12,6 +12,7 @@ import { loadSigningKey, type SigningKey } from '../../src/audit/keys.js';
 import { type CreateRequestInput, parseCreateRequest } from '../../src/core/request-schema.js';
 import type { Clicker } from '../../src/core/types.js';
 import { type OpenDatabase, openDatabase } from '../../src/store/db.js';
+import { person } from '../support/service.js';
 
 /** The approvals service, audit log and checkpoints on a temp database: no HTTP, no Slack. */
 export interface AuditFixture {
@@ -68,20 +69,7 @@ export function requestInput(over: Record<string, unknown> = {}): CreateRequestI
 }
 
 export function clicker(userId: string, over: Partial<Clicker> = {}): Clicker {
-  return {
-    userId,
-    teamId: 'T0FAKE',
-    enterpriseId: null,
-    name: `Name of ${userId}`,
-    email: `${userId.toLowerCase()}@example.com`,
-    isBot: false,
-    isAppUser: false,
-    isRestricted: false,
-    isUltraRestricted: false,
-    deleted: false,
-    groups: [],
-    ...over,
-  };
+  return person(userId, { name: `Name of ${userId}`, ...over });
 }
 
 let webhook = 0;
