@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCaptured } from '../support/child.js';
 import { CI_SECRET, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
 
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(cmd, args, {
+  const started = spawnCaptured(cmd, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -29,22 +30,11 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}) {
       COUNTERSIGN_SECRET: CI_SECRET,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
-    child.on('close', (code) => res({ code, stdout, stderr })),
-  );
-  const id = () => waitFor(() => /(req_[0-9A-Z]{20,})/.exec(stderr)?.[1], `a request id (stderr: ${stderr})`);
-  return { done, id };
+  children.push(started.child);
+  const id = () =>
+    waitFor(() => /(req_[0-9A-Z]{20,})/.exec(started.err())?.[1], `a request id (stderr: ${started.err()})`);
+  return { done: started.done, id };
 }
 
 describe('examples/ci/deploy-with-approval.sh', () => {

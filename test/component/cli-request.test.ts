@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Captured, spawnCaptured } from '../support/child.js';
 import { CI_SECRET, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
 
@@ -28,17 +29,13 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-interface Run {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+interface Run extends Captured {
   /** The request id, once the CLI printed it on stdout. */
   id: () => Promise<string>;
 }
 
 function cli(args: string[], opts: { env?: Record<string, string>; input?: string; dir?: string } = {}): Run {
-  const child = spawn(process.execPath, [CLI, 'request', ...args], {
+  const run = spawnCaptured(process.execPath, [CLI, 'request', ...args], {
     cwd: opts.dir ?? cwd,
     env: {
       PATH: process.env.PATH ?? '',
@@ -46,27 +43,15 @@ function cli(args: string[], opts: { env?: Record<string, string>; input?: strin
       COUNTERSIGN_SECRET: CI_SECRET,
       ...opts.env,
     },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // An open, silent stdin, as in CI: the CLI must not wait on it.
+    stdin: 'pipe',
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  if (opts.input !== undefined) child.stdin?.end(opts.input);
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
-    child.on('close', (code) => res({ code, stdout, stderr })),
-  );
+  children.push(run.child);
   return {
-    child,
-    out: () => stdout,
-    err: () => stderr,
-    done,
-    id: () => waitFor(() => /^(req_\w+)$/m.exec(stdout)?.[1], `the request id on stdout (stderr: ${stderr})`),
+    ...run,
+    id: () =>
+      waitFor(() => /^(req_\w+)$/m.exec(run.out())?.[1], `the request id on stdout (stderr: ${run.err()})`),
   };
 }
 

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnCaptured } from '../support/child.js';
 import { FakeSlack } from '../support/fake-slack.js';
 import { ApiClient, CHANNEL, CI_SECRET, requestBody, SIGNING_SECRET } from '../support/harness.js';
 import { waitFor } from '../support/slack-user.js';
@@ -19,20 +20,17 @@ function run(env: Record<string, string>): {
   output: () => string;
   exited: Promise<number | null>;
 } {
-  let out = '';
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: tmpdir(), // no stray .env from the developer's checkout
+  // cwd: a temp folder, so no stray .env from the developer's checkout is loaded.
+  const started = spawnCaptured(process.execPath, [MAIN], {
+    cwd: tmpdir(),
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = started.done.then((r) => r.code);
   cleanup.push(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (started.child.exitCode === null) started.child.kill('SIGKILL');
     await exited;
   });
-  return { child, output: () => out, exited };
+  return { child: started.child, output: () => started.out() + started.err(), exited };
 }
 
 describe('the server process (npm start)', () => {
