@@ -131,22 +131,8 @@ export class OutboxRepo {
       .run();
   }
 
-  /** When the next open row becomes due (for the worker's timer), or null when the outbox is empty. */
-  nextDueAt(): number | null {
-    const row = this.db
-      .select({ at: sql<number>`min(${outbox.nextAt})` })
-      .from(outbox)
-      .where(open)
-      .get();
-    return row?.at ?? null;
-  }
-
   openCount(): number {
     const row = this.db.select({ n: sql<number>`count(*)` }).from(outbox).where(open).get();
     return row?.n ?? 0;
-  }
-
-  get(id: number): OutboxRow | null {
-    return this.db.select().from(outbox).where(eq(outbox.id, id)).get() ?? null;
   }
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, type Placeholder, sql } from 'drizzle-orm';
 import type {
   ApprovalRequest,
   ApproverSet,
@@ -256,16 +256,5 @@ export class RequestsRepo {
   /** Moves the reminder count from `sent` to `to`, only if nobody else did it first. */
   advanceReminder(id: string, sent: number, to: number, nextAt: number | null): boolean {
     return this.q.advanceReminder.run({ id, sent, to, nextAt }).changes === 1;
-  }
-
-  listPending(limit: number): ApprovalRequest[] {
-    return this.db
-      .select()
-      .from(requests)
-      .where(eq(requests.status, 'pending'))
-      .orderBy(desc(requests.createdAt))
-      .limit(limit)
-      .all()
-      .map(toRequest);
   }
 }
