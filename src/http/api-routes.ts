@@ -151,7 +151,8 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   switch (result.kind) {
     case 'created':
     case 'replayed': {
-      const votes = deps.approvals.requests.votes(result.request.id);
+      // A request created just now has no votes yet; a replayed one may have some.
+      const votes = result.kind === 'created' ? [] : deps.approvals.requests.votes(result.request.id);
       return sendJson(res, result.kind === 'created' ? 201 : 200, toRequestObject(result.request, votes));
     }
     case 'idempotency_conflict':
