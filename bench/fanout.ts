@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeSlack, type Message } from '../test/support/fake-slack.js';
+import { type Message, SlackEmulator } from '../src/sandbox/slack-emulator.js';
 import { Child } from './lib/child.js';
 import { CHANNEL, PEOPLE, serverEnv } from './lib/env.js';
 import { runLoad } from './lib/load.js';
@@ -50,7 +50,7 @@ export interface FanoutFigures {
  */
 export async function benchFanout(cfg: FanoutConfig): Promise<FanoutFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-fanout-'));
-  const slack = await new FakeSlack().start();
+  const slack = await new SlackEmulator().start();
   for (const p of Object.values(PEOPLE)) slack.addUser(p);
   slack.postsPerSecondPerChannel = cfg.rate;
   // When each message was accepted (the fake keeps messages in order, not their times).

@@ -1,4 +1,4 @@
-import { FakeSlack } from '../test/support/fake-slack.js';
+import { SlackEmulator } from '../src/sandbox/slack-emulator.js';
 import { reportStartFailure, serveChild } from './lib/child.js';
 import { PEOPLE } from './lib/env.js';
 
@@ -7,7 +7,7 @@ import { PEOPLE } from './lib/env.js';
  * load generator's clock). It knows the people of the test workspace, so clicks resolve.
  */
 try {
-  const slack = await new FakeSlack().start();
+  const slack = await new SlackEmulator().start();
   for (const p of Object.values(PEOPLE)) slack.addUser(p);
   const rate = Number(process.env.BENCH_SLACK_RATE ?? '');
   if (rate > 0) slack.postsPerSecondPerChannel = rate;

@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditFile } from '../../src/audit/open-readonly.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { type RunningServer, startServer } from '../../src/server.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import {
   ApiClient,
   CHANNEL,
@@ -169,11 +169,11 @@ describe('the trail of a request through the real server', () => {
 
 describe('checkpoints', () => {
   const AUDIT_CHANNEL = 'C0AUDIT';
-  let slack: FakeSlack;
+  let slack: SlackEmulator;
   let dir: string;
   let server: RunningServer | null = null;
   beforeAll(async () => {
-    slack = await new FakeSlack().start();
+    slack = await new SlackEmulator().start();
     for (const p of Object.values(PEOPLE)) slack.addUser(p);
     dir = mkdtempSync(join(tmpdir(), 'countersign-audit-cp-'));
   });
@@ -279,7 +279,7 @@ describe('checkpoints', () => {
 
 describe('key rotation across restarts', () => {
   it('registers the new key, keeps the old one, and the whole log still verifies', async () => {
-    const slack = await new FakeSlack().start();
+    const slack = await new SlackEmulator().start();
     for (const p of Object.values(PEOPLE)) slack.addUser(p);
     const dir = mkdtempSync(join(tmpdir(), 'countersign-audit-rot-'));
     try {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyCallback } from '../../src/client/index.js';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { CallbackReceiver, type Delivery } from '../support/callback-receiver.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { CI_SECRET, type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
 
@@ -163,7 +163,7 @@ describe('callbacks', () => {
   });
 
   it('still delivers when the server restarts between attempts', async () => {
-    const slack = await new FakeSlack().start();
+    const slack = await new SlackEmulator().start();
     for (const p of Object.values(PEOPLE)) slack.addUser(p);
     cleanup.push(() => slack.stop());
     const dir = mkdtempSync(join(tmpdir(), 'countersign-callback-restart-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepOnce } from '../../src/jobs/sweep.js';
 import { createLogger } from '../../src/log.js';
-import { FakeSlack } from '../support/fake-slack.js';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { buttonsOf, cardOf, click, waitFor } from '../support/slack-user.js';
 
@@ -89,7 +89,7 @@ describe('reminders', () => {
   it('are sent once per point and not again after a restart', async () => {
     let offset = 0;
     const now = () => Date.now() + offset;
-    const slack = await new FakeSlack().start();
+    const slack = await new SlackEmulator().start();
     for (const p of Object.values(PEOPLE)) slack.addUser(p);
     cleanup.push(() => slack.stop());
     const dir = mkdtempSync(join(tmpdir(), 'countersign-remind-'));

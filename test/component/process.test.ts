@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { spawnCaptured } from '../support/child.js';
-import { FakeSlack } from '../support/fake-slack.js';
 import { ApiClient, CHANNEL, CI_SECRET, requestBody, SIGNING_SECRET } from '../support/harness.js';
 import { waitFor } from '../support/slack-user.js';
 
@@ -35,7 +35,7 @@ function run(env: Record<string, string>): {
 
 describe('the server process (npm start)', () => {
   it('serves /healthz, /api/v1 and /slack/events on one port and exits 0 on SIGTERM', async () => {
-    const slack = await new FakeSlack().start();
+    const slack = await new SlackEmulator().start();
     cleanup.push(() => slack.stop());
     const dir = mkdtempSync(join(tmpdir(), 'countersign-proc-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from '../support/fake-slack.js';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { cardOf, click, waitFor } from '../support/slack-user.js';
 
@@ -11,8 +11,8 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function fakeSlack(): Promise<FakeSlack> {
-  const slack = await new FakeSlack().start();
+async function fakeSlack(): Promise<SlackEmulator> {
+  const slack = await new SlackEmulator().start();
   for (const p of Object.values(PEOPLE)) slack.addUser(p);
   cleanup.push(() => slack.stop());
   return slack;

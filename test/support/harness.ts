@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { type RunningServer, startServer } from '../../src/server.js';
-import { FakeSlack } from './fake-slack.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const CI_SECRET = `whsec_${Buffer.from('ci-secret-key-0123456789abcdef').toString('base64')}`;
@@ -32,13 +32,13 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Reuse a data folder (restart tests). */
   dir?: string;
-  slack?: FakeSlack;
+  slack?: SlackEmulator;
   now?: () => number;
 }
 
 export interface Harness {
   server: RunningServer;
-  slack: FakeSlack;
+  slack: SlackEmulator;
   dir: string;
   env: Record<string, string>;
   api: ApiClient;
@@ -48,7 +48,7 @@ export interface Harness {
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'countersign-test-'));
-  const slack = opts.slack ?? (await new FakeSlack().start());
+  const slack = opts.slack ?? (await new SlackEmulator().start());
   if (!opts.slack) for (const p of Object.values(PEOPLE)) slack.addUser(p);
   const env: Record<string, string> = {
     SLACK_BOT_TOKEN: 'xoxb-test-token',

@@ -12,7 +12,7 @@ import {
   type RequestObject,
 } from '../../src/client/index.js';
 import type { RequestObject as ServerRequestObject } from '../../src/core/request-object.js';
-import { FakeSlack } from '../support/fake-slack.js';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { AGENT_SECRET, CI_SECRET, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
 
@@ -191,7 +191,7 @@ describe('Countersign client', () => {
 
 describe('waiting across a server restart', () => {
   it('rides out the restart and returns the decision made afterwards', async () => {
-    const slack = await new FakeSlack().start();
+    const slack = await new SlackEmulator().start();
     for (const p of Object.values(PEOPLE)) slack.addUser(p);
     const dir = mkdtempSync(join(tmpdir(), 'countersign-client-restart-'));
     let server = await startHarness({ slack, dir });

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { checkMessage, checkModal } from '../../blocks/limits.js';
 
-export interface FakeUser {
+export interface EmulatedUser {
   id: string;
   name?: string;
   email?: string;
@@ -49,15 +49,15 @@ export interface ResponsePost {
 type Handler = (args: Record<string, unknown>) => Record<string, unknown>;
 
 /**
- * A fake Slack Web API on 127.0.0.1. It records every call, keeps messages, and rejects what Slack
- * rejects: Block Kit over the limits (the product's own checker), unknown trigger ids, unknown
+ * An emulated Slack Web API on 127.0.0.1: the one emulator behind both the component tests and the
+ * sandbox. It records every call, keeps messages, and rejects what Slack rejects: Block Kit over the limits (the product's own checker), unknown trigger ids, unknown
  * messages, and (when set) more than `postsPerSecondPerChannel` posts per channel, with a 429.
  */
-export class FakeSlack {
+export class SlackEmulator {
   readonly calls: Call[] = [];
   readonly messages: Message[] = [];
   readonly files: UploadedFile[] = [];
-  readonly users = new Map<string, FakeUser>();
+  readonly users = new Map<string, EmulatedUser>();
   readonly groups = new Map<string, string[]>();
   readonly triggers = new Set<string>();
   /** What was posted to response URLs made by `responseUrl()`. */
@@ -93,7 +93,7 @@ export class FakeSlack {
     await new Promise<void>((r) => s.close(() => r()));
   }
 
-  addUser(user: FakeUser): void {
+  addUser(user: EmulatedUser): void {
     this.users.set(user.id, user);
   }
 
