@@ -8,13 +8,25 @@ export interface ClientSecret {
   key: Buffer;
 }
 
+/** A CI identity-token issuer accepted as a caller (CONTRACT §11). */
+export interface OidcIssuer {
+  name: string;
+  /** Compared exactly with a token's `iss`. */
+  url: string;
+}
+
 export interface Config {
   slackBotToken: string;
-  slackSigningSecret: string;
+  /** Verifies `/slack/events` over HTTP; null in Socket Mode, where it is not needed. */
+  slackSigningSecret: string | null;
+  /** App-level token (`xapp-...`): Socket Mode instead of `/slack/events` over HTTP. */
+  slackAppToken: string | null;
   slackApiUrl: string;
   port: number;
   host: string;
   databasePath: string;
+  /** `postgres://...`: PostgreSQL instead of SQLite (then `databasePath` is ignored). */
+  databaseUrl: string | null;
   clients: ClientSecret[];
   defaultChannel: string | null;
   admins: string[];
@@ -23,6 +35,12 @@ export interface Config {
   expiryCron: string;
   auditSigningKey: string | null;
   auditChannel: string | null;
+  oidcIssuers: OidcIssuer[];
+  oidcAudience: string;
+  /** The server's own base URL (links, attestation issuer); no trailing slash. */
+  publicUrl: string | null;
+  metricsToken: string | null;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,30}$/;
@@ -71,9 +89,48 @@ const list = (pattern: RegExp, what: string) =>
     return items;
   });
 
+/** Loopback hosts, on which an `http://` issuer is allowed (local issuers, tests). */
+const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
+
+const oidcSchema = z.string().transform((value, ctx) => {
+  const issuers: OidcIssuer[] = [];
+  for (const [i, raw] of value.split(',').entries()) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const eq = entry.indexOf('=');
+    const name = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const url = eq > 0 ? entry.slice(eq + 1).trim() : '';
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = null;
+    }
+    const secure =
+      parsed !== null &&
+      (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOST.test(parsed.hostname)));
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || !secure) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${i + 1} must look like name=https://issuer.example (http:// only on a loopback address)`,
+      });
+      continue;
+    }
+    issuers.push({ name, url });
+  }
+  return issuers;
+});
+
 const envSchema = z.object({
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-'),
-  SLACK_SIGNING_SECRET: z.string().min(8, 'must be the app signing secret from the Slack app settings'),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .min(8, 'must be the app signing secret from the Slack app settings')
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', 'must be an app-level token starting with xapp-')
+    .optional(),
   SLACK_API_URL: z
     .url('must be a URL such as https://slack.com/api/')
     .default('https://slack.com/api/')
@@ -81,6 +138,13 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_PATH: z.string().default('./data/countersign.db'),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\/\S+$/,
+      'must be a PostgreSQL URL such as postgres://user:password@host:5432/db',
+    )
+    .optional(),
   COUNTERSIGN_CLIENTS: clientsSchema,
   COUNTERSIGN_DEFAULT_CHANNEL: z
     .string()
@@ -106,6 +170,14 @@ const envSchema = z.object({
     .string()
     .regex(CHANNEL_ID, 'must be a Slack channel ID such as C0123456789')
     .optional(),
+  COUNTERSIGN_OIDC: oidcSchema.default([]),
+  COUNTERSIGN_OIDC_AUDIENCE: z.string().max(200).default('countersign'),
+  COUNTERSIGN_PUBLIC_URL: z
+    .url("must be the server's base URL, such as https://countersign.example.com")
+    .optional()
+    .transform((u) => u?.replace(/\/+$/, '')),
+  COUNTERSIGN_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error').default('info'),
 });
 
 export class ConfigError extends Error {
@@ -134,6 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: { requireDefaultChannel
     }
   }
   const requireChannel = opts.requireDefaultChannel ?? cleaned.COUNTERSIGN_POLICY === undefined;
+  if (cleaned.SLACK_APP_TOKEN === undefined && cleaned.SLACK_SIGNING_SECRET === undefined) {
+    problems.push(
+      'SLACK_SIGNING_SECRET: is required over HTTP (or set SLACK_APP_TOKEN to use Socket Mode, which needs no signing secret)',
+    );
+  }
   if (requireChannel && cleaned.COUNTERSIGN_DEFAULT_CHANNEL === undefined) {
     problems.push(
       'COUNTERSIGN_DEFAULT_CHANNEL: is required (the Slack channel ID where cards are posted) unless a policy file names a channel for every request',
@@ -143,11 +220,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: { requireDefaultChannel
   const e = parsed.data;
   return {
     slackBotToken: e.SLACK_BOT_TOKEN,
-    slackSigningSecret: e.SLACK_SIGNING_SECRET,
+    slackSigningSecret: e.SLACK_SIGNING_SECRET ?? null,
+    slackAppToken: e.SLACK_APP_TOKEN ?? null,
     slackApiUrl: e.SLACK_API_URL,
     port: e.PORT,
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL ?? null,
     clients: e.COUNTERSIGN_CLIENTS,
     defaultChannel: e.COUNTERSIGN_DEFAULT_CHANNEL ?? null,
     admins: e.COUNTERSIGN_ADMINS,
@@ -156,5 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: { requireDefaultChannel
     expiryCron: e.EXPIRY_CRON,
     auditSigningKey: e.AUDIT_SIGNING_KEY ?? null,
     auditChannel: e.COUNTERSIGN_AUDIT_CHANNEL ?? null,
+    oidcIssuers: e.COUNTERSIGN_OIDC,
+    oidcAudience: e.COUNTERSIGN_OIDC_AUDIENCE,
+    publicUrl: e.COUNTERSIGN_PUBLIC_URL ?? null,
+    metricsToken: e.COUNTERSIGN_METRICS_TOKEN ?? null,
+    logLevel: e.LOG_LEVEL,
   };
 }

@@ -36,10 +36,6 @@ export function createLogger(
   };
 }
 
-export function parseLevel(value: string | undefined): Level {
-  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
-}
-
 /** Bolt's logger interface, forwarding to ours. */
 export function boltLogger(log: Logger, level: Level): BoltLogger {
   const join = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');

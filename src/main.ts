@@ -1,14 +1,12 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger, parseLevel } from './log.js';
+import { createLogger } from './log.js';
 import { startServer } from './server.js';
 
 /** Loads `.env` when present (the environment wins), then runs the server until a signal. */
 export async function serve(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const level = parseLevel(process.env.LOG_LEVEL);
-  const log = createLogger(level);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);
@@ -19,6 +17,8 @@ export async function serve(): Promise<void> {
     }
     throw err;
   }
+  const level = config.logLevel;
+  const log = createLogger(level);
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer(config, { log, logLevel: level });

@@ -77,6 +77,25 @@ export interface RequestObject {
   redactions: number;
   /** Link to the Slack card, once it is posted. */
   slack_url: string | null;
+  /** Why the card cannot be delivered to Slack (e.g. the bot is not in the channel), and what to do. */
+  delivery_error: DeliveryError | null;
+  /** The CI identity that asked, when it authenticated with an OIDC token; null for a shared secret. */
+  caller: Caller | null;
+  /** Once approved: a compact JWS an executor verifies offline (`verifyApproval`). */
+  attestation: string | null;
+  /** When an executor consumed the approval (`POST .../consume`), once. */
+  consumed_at: string | null;
+}
+
+export interface DeliveryError {
+  code: string;
+  message: string;
+}
+
+export interface Caller {
+  issuer: string;
+  subject: string;
+  claims: Record<string, unknown>;
 }
 
 /** A request that is no longer pending. */

@@ -23,6 +23,10 @@ export interface RequestObject {
   policy: { rule: string | null; hash: string | null };
   redactions: number;
   slack_url: string | null;
+  delivery_error: { code: string; message: string } | null;
+  caller: { issuer: string; subject: string; claims: Record<string, unknown> } | null;
+  attestation: string | null;
+  consumed_at: string | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -55,5 +59,10 @@ export function toRequestObject(r: ApprovalRequest, votes: Vote[]): RequestObjec
     policy: { rule: r.policyRule, hash: r.policyHash },
     redactions: r.redactions,
     slack_url: r.slackUrl,
+    // CONTRACT v2 fields; filled in as delivery errors, OIDC callers and attestations are stored.
+    delivery_error: null,
+    caller: null,
+    attestation: null,
+    consumed_at: null,
   };
 }

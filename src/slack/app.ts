@@ -26,6 +26,9 @@ export function createSlackApp(opts: {
 }): { app: App; receiver: HTTPReceiver } {
   const { config, log } = opts;
   const logger = boltLogger(log, opts.level);
+  if (config.slackSigningSecret === null) {
+    throw new Error('SLACK_SIGNING_SECRET is required: Socket Mode (SLACK_APP_TOKEN) is not available yet');
+  }
   const receiver = new HTTPReceiver({
     signingSecret: config.slackSigningSecret,
     endpoints: SLACK_ENDPOINT,

@@ -40,8 +40,8 @@ describe('loadConfig', () => {
   it('names every missing variable in one error', () => {
     expect(problems({})).toEqual([
       'SLACK_BOT_TOKEN: is required but not set',
-      'SLACK_SIGNING_SECRET: is required but not set',
       'COUNTERSIGN_CLIENTS: is required but not set',
+      expect.stringMatching(/^SLACK_SIGNING_SECRET: is required over HTTP/),
       expect.stringMatching(/^COUNTERSIGN_DEFAULT_CHANNEL: is required/),
     ]);
   });
@@ -94,5 +94,48 @@ describe('loadConfig', () => {
 
   it('puts every problem in the thrown message', () => {
     expect(() => loadConfig({})).toThrow(/SLACK_BOT_TOKEN[\s\S]*COUNTERSIGN_CLIENTS/);
+  });
+
+  it('takes Socket Mode without a signing secret, and the contract v2 settings', () => {
+    const { SLACK_SIGNING_SECRET: _, ...socket } = base;
+    const c = loadConfig({
+      ...socket,
+      SLACK_APP_TOKEN: 'xapp-1-abc',
+      DATABASE_URL: 'postgres://countersign@db.internal:5432/countersign',
+      COUNTERSIGN_OIDC: 'github=https://token.actions.githubusercontent.com, local=http://127.0.0.1:8123',
+      COUNTERSIGN_PUBLIC_URL: 'https://countersign.example.com/',
+      COUNTERSIGN_METRICS_TOKEN: 'metrics-token-0123456789',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toMatchObject({
+      slackSigningSecret: null,
+      slackAppToken: 'xapp-1-abc',
+      databaseUrl: 'postgres://countersign@db.internal:5432/countersign',
+      oidcIssuers: [
+        { name: 'github', url: 'https://token.actions.githubusercontent.com' },
+        { name: 'local', url: 'http://127.0.0.1:8123' },
+      ],
+      oidcAudience: 'countersign',
+      publicUrl: 'https://countersign.example.com',
+      metricsToken: 'metrics-token-0123456789',
+      logLevel: 'debug',
+    });
+  });
+
+  it('names a bad log level, database URL, app token and OIDC issuer with the other problems', () => {
+    expect(
+      problems({
+        ...base,
+        LOG_LEVEL: 'verbose',
+        DATABASE_URL: 'mysql://db',
+        SLACK_APP_TOKEN: 'xoxb-not-an-app-token',
+        COUNTERSIGN_OIDC: 'gh=http://issuer.example.com',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^SLACK_APP_TOKEN: must be an app-level token/),
+      expect.stringMatching(/^DATABASE_URL: must be a PostgreSQL URL/),
+      expect.stringMatching(/^COUNTERSIGN_OIDC: entry 1 must look like name=https:/),
+      'LOG_LEVEL: must be debug, info, warn or error',
+    ]);
   });
 });
