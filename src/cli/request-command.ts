@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseEnv } from 'node:util';
 import { Countersign, CountersignError, type RequestObject } from '../client/index.js';
+import { type Connection, ConnectionError, resolveConnection } from './connection.js';
 import {
   applyFlags,
   hasFieldFlags,
@@ -57,20 +57,14 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** COUNTERSIGN_URL / COUNTERSIGN_SECRET from the environment, else from ./.env (empty counts as unset). */
-function settings(io: RequestIo, flags: RequestFlags): { url: string; secret: string } {
-  const envFile = resolve(io.cwd, '.env');
-  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
-  const pick = (k: string) => io.env[k]?.trim() || fromFile[k]?.trim() || '';
-  const url = flags.url?.trim() || pick('COUNTERSIGN_URL');
-  const secret = pick('COUNTERSIGN_SECRET');
-  const missing = [
-    !url && 'COUNTERSIGN_URL (the server base URL)',
-    !secret && 'COUNTERSIGN_SECRET (whsec_...)',
-  ];
-  const names = missing.filter((m): m is string => typeof m === 'string');
-  if (names.length > 0) throw new UsageError(`set ${names.join(' and ')} in the environment or in .env`);
-  return { url, secret };
+/** The server and secret for this client (see `resolveConnection`); a missing one is a usage error. */
+function settings(io: RequestIo, flags: RequestFlags): Connection {
+  try {
+    return resolveConnection(io.env, io.cwd, flags.url);
+  } catch (err) {
+    if (err instanceof ConnectionError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** The exact JSON text to send. */
