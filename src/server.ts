@@ -9,6 +9,8 @@ import { loadSigningKey } from './audit/keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
 import { apiRoutes } from './http/api-routes.js';
+import { createHttpServer } from './http/listener.js';
+import type { Route } from './http/router.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
@@ -34,6 +36,18 @@ export interface ServerOptions {
   callbackTimeoutMs?: number;
   /** Period of the audit checkpoint timer (default 10 minutes; tests shorten it). */
   checkpointIntervalMs?: number;
+  /** More routes on the same port (after the API's and Slack's), e.g. the sandbox page. */
+  routes?: Route[];
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 export interface RunningServer {
@@ -90,7 +104,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     log,
     accepting: () => accepting,
   });
-  const { app } = createSlackApp({ config, routes, log, level, now });
+  const { app, route: slackRoute } = createSlackApp({ config, log, level, now });
   const identity = new Identity(app.client, { now });
   const voteDeps = { approvals, identity, now, log };
   const readDeps = {
@@ -126,8 +140,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       : {}),
   });
 
-  const server = (await app.start({ port: config.port, host: config.host })) as Server;
+  const server = createHttpServer({ routes: [...routes, slackRoute, ...(opts.routes ?? [])], log });
   server.keepAliveTimeout = 65_000;
+  await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const sweepDeps = { approvals, log, now };
   // Requests that fell due while the server was down are expired at once, not a tick later.

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CustomRoute } from '@slack/bolt';
 import type { Approvals } from '../approvals/service.js';
 import type { ClientSecret } from '../config.js';
 import { toRequestObject } from '../core/request-object.js';
@@ -8,6 +7,7 @@ import { parseCreateRequest, type ValidationIssue } from '../core/request-schema
 import type { Logger } from '../log.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { sendError, sendJson } from './respond.js';
+import type { Route, RoutedRequest } from './router.js';
 import { verifySignature } from './verify-signature.js';
 
 export interface ApiDeps {
@@ -20,7 +20,7 @@ export interface ApiDeps {
   accepting: () => boolean;
 }
 
-type Req = IncomingMessage & { params?: Record<string, string | string[]> };
+type Req = RoutedRequest;
 
 const header = (req: IncomingMessage, name: string) => {
   const v = req.headers[name];
@@ -177,7 +177,7 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
 async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   const auth = await authenticate(deps, req, res, false);
   if (!auth) return;
-  const id = String(req.params?.id ?? '');
+  const id = req.params.id ?? '';
   const waitParam = new URL(req.url ?? '/', 'http://x').searchParams.get('wait');
   let waitSeconds = 0;
   if (waitParam !== null) {
@@ -221,7 +221,7 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
     }
     reason = typeof v.reason === 'string' && v.reason.trim() !== '' ? v.reason.trim() : null;
   }
-  const id = String(req.params?.id ?? '');
+  const id = req.params.id ?? '';
   const result = deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);
   if (result.kind === 'not_found') return sendError(res, 404, 'not_found');
   if (result.kind === 'already_decided')
@@ -229,22 +229,19 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   sendJson(res, 200, toRequestObject(result.request, deps.approvals.requests.votes(id)));
 }
 
-/**
- * The pipeline API, mounted as custom routes on Bolt's own HTTP server (one port for everything).
- * Bolt compiles each route's pattern per request until one matches, so the busiest come first.
- */
-export function apiRoutes(deps: ApiDeps): CustomRoute[] {
+/** The pipeline API and `/healthz`, mounted on the product's HTTP server (src/http/listener.ts). */
+export function apiRoutes(deps: ApiDeps): Route[] {
   return [
-    { path: '/api/v1/requests', method: ['POST'], handler: guard(deps, (q, s) => createRequest(deps, q, s)) },
-    { path: '/api/v1/requests/:id', method: ['GET'], handler: guard(deps, (q, s) => getRequest(deps, q, s)) },
+    { path: '/api/v1/requests', method: 'POST', handler: guard(deps, (q, s) => createRequest(deps, q, s)) },
+    { path: '/api/v1/requests/:id', method: 'GET', handler: guard(deps, (q, s) => getRequest(deps, q, s)) },
     {
       path: '/api/v1/requests/:id/cancel',
-      method: ['POST'],
+      method: 'POST',
       handler: guard(deps, (q, s) => cancelRequest(deps, q, s)),
     },
     {
       path: '/healthz',
-      method: ['GET'],
+      method: 'GET',
       handler: (_req, res) =>
         deps.accepting()
           ? sendJson(res, 200, { ok: true })

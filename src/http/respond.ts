@@ -22,6 +22,7 @@ export function sendError(
   status: number,
   error: string,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): void {
-  sendJson(res, status, { error, ...extra });
+  sendJson(res, status, { error, ...extra }, headers);
 }

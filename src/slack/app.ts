@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { App, type CustomRoute, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { sendError } from '../http/respond.js';
+import type { Route } from '../http/router.js';
 import { boltLogger, type Level, type Logger } from '../log.js';
 
 export const SLACK_ENDPOINT = '/slack/events';
@@ -14,16 +15,14 @@ function slackTimestampFresh(req: IncomingMessage, nowMs: number): boolean {
 }
 
 /**
- * The Bolt app on its own HTTP receiver: `/slack/events` for Slack (signature checked by Bolt)
- * and the pipeline API as custom routes, on one port.
+ * The Bolt app. Over HTTP, Slack's requests reach it through `route` (`POST /slack/events` on the
+ * product's own server, src/http/listener.ts): Bolt's receiver verifies the signature; the route
+ * first refuses timestamps from the future, which Bolt lets through.
  */
-export function createSlackApp(opts: {
-  config: Config;
-  routes: CustomRoute[];
-  log: Logger;
-  level: Level;
-  now: () => number;
-}): { app: App; receiver: HTTPReceiver } {
+export function createSlackApp(opts: { config: Config; log: Logger; level: Level; now: () => number }): {
+  app: App;
+  route: Route;
+} {
   const { config, log } = opts;
   const logger = boltLogger(log, opts.level);
   if (config.slackSigningSecret === null) {
@@ -32,24 +31,26 @@ export function createSlackApp(opts: {
   const receiver = new HTTPReceiver({
     signingSecret: config.slackSigningSecret,
     endpoints: SLACK_ENDPOINT,
-    customRoutes: opts.routes,
     logger,
     processBeforeResponse: false,
     dispatchErrorHandler: ({ response }) => sendError(response, 404, 'not_found'),
   });
-  // Bolt refuses stale Slack timestamps but lets future ones through; refuse both, before Bolt.
-  const boltListener = receiver.requestListener;
-  receiver.requestListener = (req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path === SLACK_ENDPOINT && req.method === 'POST' && !slackTimestampFresh(req, opts.now())) {
-      req.resume();
-      log.warn(
-        'slack request refused: x-slack-request-timestamp missing or more than 300 s from the server clock',
-      );
-      res.writeHead(401).end();
-      return;
-    }
-    boltListener(req, res);
+  const route: Route = {
+    method: 'POST',
+    path: SLACK_ENDPOINT,
+    handler: (req, res) => {
+      if (!slackTimestampFresh(req, opts.now())) {
+        req.resume();
+        log.warn(
+          'slack request refused: x-slack-request-timestamp missing or more than 300 s from the server clock',
+        );
+        res.writeHead(401).end();
+        return;
+      }
+      // Bolt routes on the URL's path; ours is already normalised, so hand it the canonical one.
+      req.url = SLACK_ENDPOINT;
+      receiver.requestListener(req, res);
+    },
   };
   const app = new App({
     receiver,
@@ -67,5 +68,5 @@ export function createSlackApp(opts: {
   app.error(async (err) => {
     log.error('slack listener failed', { error: err });
   });
-  return { app, receiver };
+  return { app, route };
 }
