@@ -23,6 +23,7 @@ import { auditVerifier } from './slack/commands-audit.js';
 import { registerHome } from './slack/home.js';
 import { Identity } from './slack/identity.js';
 import { registerViews } from './slack/views.js';
+import { identifyWorkspace } from './slack/workspace.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
 import { ListingRepo } from './store/listing-repo.js';
 import { StatsRepo } from './store/stats-repo.js';
@@ -38,6 +39,8 @@ export interface ServerOptions {
   checkpointIntervalMs?: number;
   /** More routes on the same port (after the API's and Slack's), e.g. the sandbox page. */
   routes?: Route[];
+  /** Socket Mode: the WebSocket ping/pong timeout (tests shorten it so reconnects come sooner). */
+  socketPingTimeoutMs?: number;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -83,6 +86,16 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       'no Slack channel for requests that match no rule: set COUNTERSIGN_DEFAULT_CHANNEL or defaults.channel in the policy file',
     );
   }
+  // The bot token first: a wrong one stops the start with the fix (before anything is opened).
+  const slackApp = createSlackApp({
+    config,
+    log,
+    level,
+    now,
+    ...(opts.socketPingTimeoutMs !== undefined ? { socketPingTimeoutMs: opts.socketPingTimeoutMs } : {}),
+  });
+  const { app } = slackApp;
+  const workspace = await identifyWorkspace(app.client);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const database = openDatabase(config.databasePath);
   const audit = new AuditLog(database.db, key);
@@ -104,7 +117,6 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     log,
     accepting: () => accepting,
   });
-  const { app, route: slackRoute } = createSlackApp({ config, log, level, now });
   const identity = new Identity(app.client, { now });
   const voteDeps = { approvals, identity, now, log };
   const readDeps = {
@@ -140,7 +152,14 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       : {}),
   });
 
-  const server = createHttpServer({ routes: [...routes, slackRoute, ...(opts.routes ?? [])], log });
+  try {
+    await slackApp.start();
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  const slackRoutes = slackApp.route ? [slackApp.route] : [];
+  const server = createHttpServer({ routes: [...routes, ...slackRoutes, ...(opts.routes ?? [])], log });
   server.keepAliveTimeout = 65_000;
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
@@ -156,9 +175,12 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     afterTake: () => worker.wake(),
   });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  log.info('countersign listening', {
+  log.info(`countersign listening on ${config.host}:${port} (pid ${process.pid})`, {
     port,
     host: config.host,
+    pid: process.pid,
+    slack: config.slackAppToken !== null ? 'socket mode' : 'http',
+    team: workspace.teamId,
     signingKey: key.keyId,
     policy: policy?.hash ?? null,
   });
@@ -205,6 +227,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     stop(stopOpts = {}) {
       stopping ??= (async () => {
         accepting = false;
+        // Slack sends new interactions to another connection (or replica) from now on.
+        await slackApp.stop();
         checkpointTimer.stop();
         await task.stop();
         approvals.decisions.notifyAll();

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Harness } from './harness.js';
-import { postSignedToSlack, sendToSlackEndpoint } from './harness.js';
 
 const team = { id: 'T0FAKE', domain: 'fake' };
 
@@ -43,7 +42,7 @@ export async function click(h: Harness, userId: string, requestId: string, actio
     response_url: `${h.slack.url}response`,
     actions: [buttonAction(actionId, requestId, `actions:${requestId}`)],
   };
-  return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
+  return h.deliver('interactive', payload);
 }
 
 /** Submits the deny modal with a reason, as Slack delivers a view_submission payload. */
@@ -70,7 +69,7 @@ export async function submitDeny(h: Harness, userId: string, requestId: string, 
     is_enterprise_install: false,
     enterprise: null,
   };
-  return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
+  return h.deliver('interactive', payload);
 }
 
 /** Polls until `fn` returns a truthy value (the outbox delivers asynchronously). */
@@ -97,13 +96,12 @@ export function buttonsOf(blocks: unknown[] | undefined): string[] {
   return out;
 }
 
-/** Sends a Slack-signed JSON body (an Events API callback) to /slack/events, the way Slack does. */
-export function sendJsonToSlackEndpoint(
-  base: string,
-  json: unknown,
-  opts: { timestamp?: number; secret?: string } = {},
+/** Sends an Events API callback (`event_callback`) the way Slack does in the harness's mode. */
+export function sendEvent(
+  h: Harness,
+  json: Record<string, unknown>,
 ): Promise<{ status: number; body: string }> {
-  return postSignedToSlack(base, JSON.stringify(json), 'application/json', opts);
+  return h.deliver('events_api', json);
 }
 
 /** Every `text` string in a message or view, joined by newlines (for assertions on what people read). */
@@ -139,7 +137,7 @@ export async function slashCommand(h: Harness, userId: string, text: string): Pr
   const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
   h.slack.triggers.add(trigger);
   const started = Date.now();
-  const res = await sendToSlackEndpoint(h.server.url, {
+  const res = await h.deliver('slash_commands', {
     token: 'legacy-token',
     team_id: team.id,
     team_domain: team.domain,
@@ -164,7 +162,7 @@ export async function slashCommand(h: Harness, userId: string, text: string): Pr
 /** Opens the app's Home tab as `userId` (an app_home_opened event); resolves with the published view. */
 export async function openHome(h: Harness, userId: string): Promise<Record<string, unknown>> {
   const before = h.slack.callsOf('views.publish').filter((c) => c.args.user_id === userId).length;
-  const res = await sendJsonToSlackEndpoint(h.server.url, {
+  const res = await sendEvent(h, {
     token: 'legacy-token',
     team_id: team.id,
     api_app_id: 'A0FAKE',
@@ -225,5 +223,5 @@ export async function clickFromHome(
     },
     actions: [buttonAction(actionId, requestId, `home_vote:${requestId}`)],
   };
-  return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
+  return h.deliver('interactive', payload);
 }
