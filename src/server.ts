@@ -22,8 +22,10 @@ import { registerCommands } from './slack/commands.js';
 import { auditVerifier } from './slack/commands-audit.js';
 import { registerHome } from './slack/home.js';
 import { Identity } from './slack/identity.js';
+import { manifestBotScopes } from './slack/manifest-scopes.js';
 import { registerViews } from './slack/views.js';
-import { identifyWorkspace } from './slack/workspace.js';
+import { authTest } from './slack/workspace.js';
+import { configuredChannels, logWorkspaceProblems } from './slack/workspace-checks.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
 import { ListingRepo } from './store/listing-repo.js';
 import { StatsRepo } from './store/stats-repo.js';
@@ -95,7 +97,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     ...(opts.socketPingTimeoutMs !== undefined ? { socketPingTimeoutMs: opts.socketPingTimeoutMs } : {}),
   });
   const { app } = slackApp;
-  const workspace = await identifyWorkspace(app.client);
+  const { workspace, scopes: grantedScopes } = await authTest(app.client);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const database = openDatabase(config.databasePath);
   const audit = new AuditLog(database.db, key);
@@ -175,6 +177,13 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     afterTake: () => worker.wake(),
   });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  // Channels that do not exist or lack the bot, and missing scopes: logged now, with the fix.
+  const workspaceChecked = logWorkspaceProblems({
+    client: app.client,
+    log,
+    channels: configuredChannels(config, policy),
+    scopes: { granted: grantedScopes, wanted: manifestBotScopes },
+  });
   log.info(`countersign listening on ${config.host}:${port} (pid ${process.pid})`, {
     port,
     host: config.host,
@@ -211,6 +220,11 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         return errors;
       }
       approvals.policy = loaded.policy;
+      void logWorkspaceProblems({
+        client: app.client,
+        log,
+        channels: configuredChannels(config, loaded.policy),
+      });
       database.tx(() =>
         audit.append(
           {
@@ -227,6 +241,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     stop(stopOpts = {}) {
       stopping ??= (async () => {
         accepting = false;
+        await workspaceChecked;
         // Slack sends new interactions to another connection (or replica) from now on.
         await slackApp.stop();
         checkpointTimer.stop();

@@ -11,6 +11,7 @@ Usage: countersign <command> [options]
 Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
   migrate          apply pending database migrations to DATABASE_PATH and exit
+  doctor           check the configuration against Slack and this machine, with the fix for each problem
   request          ask for approval and optionally wait for it (countersign request --help)
   policy check     validate a policy file        (countersign policy --help)
   policy explain   show what policy decides for a request body
@@ -40,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
       return -1;
     case 'migrate':
       return migrate();
+    case 'doctor':
+      return (await import('./doctor.js')).doctorCommand(argv.slice(1));
     case 'request':
       return (await import('./request-command.js')).requestCommand(argv.slice(1));
     case 'policy':

@@ -55,8 +55,15 @@ function platformError(err: unknown): string | undefined {
  * naming the fix when the token is unusable (the server does not start), and a plain Error saying
  * where Slack was expected when it cannot be reached.
  */
-export async function identifyWorkspace(client: WebClient, token?: string): Promise<Workspace> {
-  if ((token ?? client.token) === PLACEHOLDER_BOT_TOKEN) {
+export async function identifyWorkspace(client: WebClient): Promise<Workspace> {
+  return (await authTest(client)).workspace;
+}
+
+/** `identifyWorkspace`, plus the scopes Slack reports for the token (`x-oauth-scopes`), for doctor. */
+export async function authTest(
+  client: WebClient,
+): Promise<{ workspace: Workspace; scopes: string[] | null }> {
+  if (client.token === PLACEHOLDER_BOT_TOKEN) {
     throw new SlackTokenError('placeholder', tokenFix('placeholder') as string);
   }
   let res: Awaited<ReturnType<WebClient['auth']['test']>>;
@@ -73,5 +80,8 @@ export async function identifyWorkspace(client: WebClient, token?: string): Prom
   if (!res.team_id || !res.user_id) {
     throw new Error('auth.test did not say which workspace the token belongs to (no team_id or user_id)');
   }
-  return { teamId: res.team_id, enterpriseId: res.enterprise_id || null, botUserId: res.user_id };
+  return {
+    workspace: { teamId: res.team_id, enterpriseId: res.enterprise_id || null, botUserId: res.user_id },
+    scopes: res.response_metadata?.scopes ?? null,
+  };
 }

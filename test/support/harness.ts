@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { type EnvelopeType, SocketModeEmulator } from '../../src/sandbox/socket-mode.js';
 import { type RunningServer, startServer } from '../../src/server.js';
@@ -54,6 +54,8 @@ export interface HarnessOptions {
   dir?: string;
   slack?: SlackEmulator;
   now?: () => number;
+  /** The server's logger (default: silent). */
+  log?: Logger;
 }
 
 export interface Harness {
@@ -95,12 +97,19 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const server = await startServer(config, {
-    log: createLogger('error', () => {}),
-    outboxPollMs: 50,
-    callbackTimeoutMs: 2000,
-    ...(opts.now ? { now: opts.now } : {}),
-  });
+  let server: RunningServer;
+  try {
+    server = await startServer(config, {
+      log: opts.log ?? createLogger('error', () => {}),
+      outboxPollMs: 50,
+      callbackTimeoutMs: 2000,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  } catch (err) {
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    if (!opts.slack) await slack.stop();
+    throw err;
+  }
   const api = new ApiClient(server.url, CI_SECRET);
   return {
     server,
