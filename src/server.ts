@@ -13,6 +13,10 @@ import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
+import { Metrics } from './metrics/metrics.js';
+import { instrumentRoutes, metricsRoute } from './metrics/routes.js';
+import { slackFetch } from './metrics/slack-fetch.js';
+import { sqliteMetricsSource } from './metrics/sqlite-source.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -88,18 +92,22 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       'no Slack channel for requests that match no rule: set COUNTERSIGN_DEFAULT_CHANNEL or defaults.channel in the policy file',
     );
   }
+  const metrics = new Metrics({ now });
   // The bot token first: a wrong one stops the start with the fix (before anything is opened).
   const slackApp = createSlackApp({
     config,
     log,
     level,
     now,
+    fetch: slackFetch(metrics),
+    onSocketState: (connected) => metrics.socketState(connected),
     ...(opts.socketPingTimeoutMs !== undefined ? { socketPingTimeoutMs: opts.socketPingTimeoutMs } : {}),
   });
   const { app } = slackApp;
   const { workspace, scopes: grantedScopes } = await authTest(app.client);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const database = openDatabase(config.databasePath);
+  metrics.useSource(sqliteMetricsSource(database));
   const audit = new AuditLog(database.db, key);
   database.tx(() => {
     audit.registerKey(now());
@@ -110,6 +118,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   });
 
   const approvals = new Approvals({ database, audit, defaultChannel: config.defaultChannel, policy });
+  approvals.onDecided = (r) => metrics.decided(r);
   let accepting = true;
   const routes = apiRoutes({
     approvals,
@@ -143,6 +152,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     now,
     ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
     ...(opts.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: opts.callbackTimeoutMs } : {}),
+    onCallback: (ok) => metrics.callbackResult(ok),
   });
   approvals.onOutbox = () => worker.wake();
   const auditChannel = config.auditChannel;
@@ -161,7 +171,15 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     throw err;
   }
   const slackRoutes = slackApp.route ? [slackApp.route] : [];
-  const server = createHttpServer({ routes: [...routes, ...slackRoutes, ...(opts.routes ?? [])], log });
+  const server = createHttpServer({
+    routes: [
+      ...instrumentRoutes(routes, metrics),
+      metricsRoute(metrics, config.metricsToken),
+      ...slackRoutes,
+      ...(opts.routes ?? []),
+    ],
+    log,
+  });
   server.keepAliveTimeout = 65_000;
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;

@@ -21,6 +21,8 @@ export interface WorkerDeps {
   concurrency?: number;
   pollMs?: number;
   callbackTimeoutMs?: number;
+  /** Told the result of every callback attempt (metrics). */
+  onCallback?: (ok: boolean) => void;
 }
 
 const WAIT_MS = 1000;
@@ -189,6 +191,7 @@ export class OutboxWorker {
       keys.length === 0
         ? { ok: false as const, error: `client ${request?.client ?? '?'} has no secret configured any more` }
         : await deliverCallback(payload, keys, this.deps.now(), this.deps.callbackTimeoutMs);
+    this.deps.onCallback?.(result.ok);
     const now = this.deps.now();
     const attempts = row.attempts + 1;
     const data = { url: payload.url, webhook_id: payload.webhookId, attempts };
