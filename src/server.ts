@@ -9,6 +9,7 @@ import { loadSigningKey } from './audit/keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
 import { apiRoutes } from './http/api-routes.js';
+import { cliFileRoute } from './http/cli-file.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
@@ -175,6 +176,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     routes: [
       ...instrumentRoutes(routes, metrics),
       metricsRoute(metrics, config.metricsToken),
+      cliFileRoute(),
       ...slackRoutes,
       ...(opts.routes ?? []),
     ],

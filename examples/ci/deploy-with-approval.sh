@@ -54,5 +54,5 @@ if [ "$approved_sha" != "$local_sha" ]; then
   exit 4
 fi
 deploy_version="$(jq -r '.context.version' "$workdir/request.json")"
-echo "deploying $service $deploy_version (approved by $(jq -r '[.votes[].user_id] | join(", ")' "$workdir/outcome.json"))"
+echo "deploying $service $deploy_version (approved by $(jq -r '[.votes[] | .name // .user_id] | join(", ")' "$workdir/outcome.json"))"
 # ./scripts/deploy.sh "$service" "$deploy_version"

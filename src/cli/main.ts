@@ -13,6 +13,7 @@ Commands:
   migrate          apply pending database migrations to DATABASE_PATH and exit
   doctor           check the configuration against Slack and this machine, with the fix for each problem
   request          ask for approval and optionally wait for it (countersign request --help)
+  cancel           withdraw a pending request: countersign cancel <id> [--reason <text>]
   policy check     validate a policy file        (countersign policy --help)
   policy explain   show what policy decides for a request body
   audit verify     check the audit trail's hash chain, signatures and checkpoints
@@ -45,6 +46,8 @@ export async function run(argv: string[]): Promise<number> {
       return (await import('./doctor.js')).doctorCommand(argv.slice(1));
     case 'request':
       return (await import('./request-command.js')).requestCommand(argv.slice(1));
+    case 'cancel':
+      return (await import('./cancel-command.js')).cancelCommand(argv.slice(1));
     case 'policy':
       return (await import('./policy-command.js')).policyCommand(argv.slice(1));
     case 'audit':

@@ -84,7 +84,7 @@ describe('countersign request --wait on a terminal', () => {
     await waitFor(() => cardOf(h, id), 'the card');
     await click(h, PEOPLE.bob.id, id, 'approve');
     expect(await done).toBe(0);
-    expect(t.err()).toContain(`\r\x1b[2KApproved by UBOB (${id}).\n`);
+    expect(t.err()).toContain(`\r\x1b[2KApproved by Bob Builder (${id}).\n`);
   });
 
   it('asks on Ctrl-C and cancels on "y" (exit 3)', async () => {
