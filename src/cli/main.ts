@@ -12,6 +12,7 @@ Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
   migrate          apply pending database migrations to DATABASE_PATH and exit
   doctor           check the configuration against Slack and this machine, with the fix for each problem
+  backup <file>    copy the SQLite database while the server runs (online backup API), checked
   request          ask for approval and optionally wait for it (countersign request --help)
   cancel           withdraw a pending request: countersign cancel <id> [--reason <text>]
   policy check     validate a policy file        (countersign policy --help)
@@ -42,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
       return -1;
     case 'migrate':
       return migrate();
+    case 'backup':
+      return (await import('./backup-command.js')).backupCommand(argv.slice(1));
     case 'doctor':
       return (await import('./doctor.js')).doctorCommand(argv.slice(1));
     case 'request':
