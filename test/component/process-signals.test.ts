@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -151,4 +151,49 @@ describe('npm start', () => {
       'Countersign cannot start: SLACK_BOT_TOKEN is not a valid token (invalid_auth): copy the Bot User OAuth Token',
     );
   });
+
+  it('writes nothing outside the database folder (so the rest can be read-only)', async () => {
+    const slack = await new SlackEmulator().start();
+    cleanup.push(() => slack.stop());
+    seedWorkspace(slack);
+    const cwd = mkdtempSync(join(tmpdir(), 'countersign-cwd-'));
+    const data = mkdtempSync(join(tmpdir(), 'countersign-data-'));
+    cleanup.push(() => rmSync(cwd, { recursive: true, force: true }));
+    cleanup.push(() => rmSync(data, { recursive: true, force: true }));
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawnCaptured(process.execPath, [join(ROOT, 'dist/src/main.js')], {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? '',
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+        SLACK_SIGNING_SECRET: 'signing-secret-0123',
+        SLACK_API_URL: slack.url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_PATH: join(data, 'countersign.db'),
+        COUNTERSIGN_CLIENTS: `ci=${CI_SECRET}`,
+        COUNTERSIGN_DEFAULT_CHANNEL: CHANNEL,
+      },
+    });
+    cleanup.push(async () => {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await server.done;
+    });
+    const listening = await waitFor(
+      () => logLines(server.err()).find((l) => String(l.msg).startsWith('countersign listening')),
+      'the listening line',
+      30_000,
+    );
+    const created = await new ApiClient(`http://127.0.0.1:${port}`, CI_SECRET).create(requestBody());
+    await waitFor(
+      () => slack.cards(CHANNEL).some((c) => JSON.stringify(c.blocks).includes(String(created.body.id))),
+      'the card',
+    );
+    process.kill(listening.pid as number, 'SIGTERM');
+    expect((await server.done).code).toBe(0);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(data).filter((f) => !/^countersign\.db(-wal|-shm)?$/.test(f))).toEqual([
+      'audit-signing-key.pem',
+    ]);
+  }, 60_000);
 });
