@@ -98,7 +98,7 @@ describe('countersign request --wait on a terminal', () => {
     t.stdin.write('y\n');
     expect(await done).toBe(3);
     expect(t.err()).toContain(
-      `Cancelled by client:ci: interrupted while waiting (countersign request) (${id}).`,
+      `Cancelled by the client ci: interrupted while waiting (countersign request) (${id}).`,
     );
     expect((await h.api.request(id)).body.status).toBe('cancelled');
   });

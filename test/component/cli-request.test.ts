@@ -123,7 +123,7 @@ describe('countersign request --wait (real CLI, real server)', () => {
     await h.api.cancel(id, 'superseded by a newer build');
     const { code, stderr } = await run.done;
     expect(code).toBe(3);
-    expect(stderr).toContain(`Cancelled by client:ci: superseded by a newer build (${id}).`);
+    expect(stderr).toContain(`Cancelled by the client ci: superseded by a newer build (${id}).`);
   });
 
   it('cancels on Ctrl-C with --cancel-on-interrupt (exit 3); leaves it pending without it (exit 130)', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Harness } from './harness.js';
+import { postSignedToSlack } from './harness.js';
 
 const team = { id: 'T0FAKE', domain: 'fake' };
 
@@ -94,6 +95,15 @@ export function buttonsOf(blocks: unknown[] | undefined): string[] {
       for (const e of b.elements ?? []) if (e.type === 'button' && e.action_id) out.push(e.action_id);
   }
   return out;
+}
+
+/** Sends a Slack-signed JSON body (an Events API callback) to /slack/events (HTTP mode only). */
+export function sendJsonToSlackEndpoint(
+  base: string,
+  json: unknown,
+  opts: { timestamp?: number; secret?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return postSignedToSlack(base, JSON.stringify(json), 'application/json', opts);
 }
 
 /** Sends an Events API callback (`event_callback`) the way Slack does in the harness's mode. */
