@@ -40,6 +40,7 @@ export async function startStandIn(): Promise<StandIn> {
   const key = { keyId: keyIdOf(publicKey), privateKey };
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const requests = new Map<string, RequestObject>();
+  const byKey = new Map<string, string>();
   const calls: Recorded[] = [];
   let counter = 0;
 
@@ -86,6 +87,10 @@ export async function startStandIn(): Promise<StandIn> {
       return [401, { error: 'invalid_signature' }] as const;
     }
     if (method === 'POST' && path === '/api/v1/requests') {
+      // The same webhook-id is the same request (idempotency), as on the real server.
+      const idempotencyKey = String(headers['webhook-id']);
+      const existing = byKey.get(idempotencyKey);
+      if (existing !== undefined) return [200, requests.get(existing)] as const;
       const input = JSON.parse(body) as {
         action: string;
         title: string;
@@ -140,6 +145,7 @@ export async function startStandIn(): Promise<StandIn> {
         consumed_at: null,
       };
       requests.set(id, approved);
+      byKey.set(idempotencyKey, id);
       return [
         201,
         { ...approved, status: 'pending', decided_at: null, decided_by: null, votes: [], attestation: null },
