@@ -56,7 +56,16 @@ export function resolveClientConnection(
 
 /** `@path` reads the token from a file; anything else is the token itself. */
 function readToken(value: string, cwd: string): string {
-  const text = value.startsWith('@') ? readFileSync(resolve(cwd, value.slice(1)), 'utf8') : value;
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(resolve(cwd, value.slice(1)), 'utf8');
+    } catch (err) {
+      throw new ConnectionError(
+        `--oidc-token: cannot read ${value.slice(1)} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
   const token = text.trim();
   if (token === '') throw new ConnectionError(`--oidc-token ${value} is empty`);
   return token;

@@ -121,6 +121,14 @@ describe('countersign request with a CI identity token', () => {
       ),
     ).toBe(4);
     expect(noWait.err()).toContain('--consume needs --wait');
+    const missing = requestIo({});
+    expect(
+      await requestCommand(
+        ['--action', 'a', '--title', 't', '--requester-email', 'a@x.io', '--oidc-token', '@nope'],
+        missing.io,
+      ),
+    ).toBe(4);
+    expect(missing.err()).toContain('--oidc-token: cannot read nope (ENOENT)');
     const none = requestIo({});
     expect(
       await requestCommand(['--action', 'a', '--title', 't', '--requester-email', 'a@x.io'], none.io),
