@@ -12,6 +12,7 @@ Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
   migrate          apply pending database migrations to DATABASE_PATH and exit
   request          ask for approval and optionally wait for it (countersign request --help)
+  verify-approval  check an approval's attestation before acting on it (exit 0 / 1 / 4)
   policy check     validate a policy file        (countersign policy --help)
   policy explain   show what policy decides for a request body
   audit verify     check the audit trail's hash chain, signatures and checkpoints
@@ -42,6 +43,16 @@ export async function run(argv: string[]): Promise<number> {
       return migrate();
     case 'request':
       return (await import('./request-command.js')).requestCommand(argv.slice(1));
+    case 'verify-approval': {
+      const { verifyApprovalCommand } = await import('./verify-approval-command.js');
+      return verifyApprovalCommand(argv.slice(1), {
+        env: process.env,
+        cwd: process.cwd(),
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    }
     case 'policy':
       return (await import('./policy-command.js')).policyCommand(argv.slice(1));
     case 'audit':
