@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { explainPolicy, type Policy } from '../core/policy.js';
 import { parseCreateRequest } from '../core/request-schema.js';
+import type { Risk } from '../core/types.js';
 import { loadPolicyFile } from '../policy-file.js';
 import { loadDotEnv, readInput } from './read-input.js';
 
@@ -12,6 +13,9 @@ const HELP = `Usage:
       Shows which rule a request body would match and what follows (channel, approvers, quorum,
       TTL, outcome) without creating anything. The body is read from the file, or from stdin.
       --client defaults to "ci"; --policy defaults to $COUNTERSIGN_POLICY (none: built-in defaults).
+  countersign policy explain --mcp <name> --tool <tool> [--risk level] [--policy file] [--client name]
+      The same for a tool call through "countersign mcp-proxy --name <name>": the action
+      mcp.<name>.<tool>, with the risk the proxy is given (default medium). --client: the proxy's client.
 `;
 
 async function check(args: string[]): Promise<number> {
@@ -40,7 +44,13 @@ async function explain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { policy: { type: 'string' }, client: { type: 'string', default: 'ci' } },
+    options: {
+      policy: { type: 'string' },
+      client: { type: 'string', default: 'ci' },
+      mcp: { type: 'string' },
+      tool: { type: 'string' },
+      risk: { type: 'string' },
+    },
   });
   const policyFile = values.policy ?? process.env.COUNTERSIGN_POLICY?.trim();
   let policy: Policy | null = null;
@@ -54,7 +64,16 @@ async function explain(args: string[]): Promise<number> {
     }
     policy = loaded.policy;
   }
-  const input = await readInput(positionals[0]);
+  const mcp = values.mcp !== undefined || values.tool !== undefined || values.risk !== undefined;
+  if (mcp && (!values.mcp || !values.tool || positionals.length > 0)) {
+    process.stderr.write(
+      `countersign policy explain: give both --mcp <name> and --tool <tool> (and no request body)\n\n${HELP}`,
+    );
+    return 4;
+  }
+  const input = mcp
+    ? await mcpToolBody(values.mcp as string, values.tool as string, values.risk)
+    : await readInput(positionals[0]);
   if (input === null) {
     process.stderr.write(`countersign policy explain: give a request body as a file or on stdin\n\n${HELP}`);
     return 4;
@@ -74,6 +93,20 @@ async function explain(args: string[]): Promise<number> {
   }
   process.stdout.write(`${explainPolicy(policy, parsed.value, values.client ?? 'ci')}\n`);
   return 0;
+}
+
+/** The request body `countersign mcp-proxy` would send for a call of `tool` (its arguments do not matter to policy). */
+async function mcpToolBody(server: string, tool: string, risk: string | undefined) {
+  const { toolCallRequest } = await import('../mcp/call-request.js');
+  const { actionPart } = await import('../mcp/names.js');
+  const settings = {
+    requester: { email: 'agent-user@example.com' },
+    ttlSeconds: 900,
+    risk: (risk ?? 'medium') as Risk,
+  };
+  const sent = toolCallRequest(actionPart(server), tool, null, {}, settings);
+  process.stdout.write(`MCP tool call: tool "${tool}" of server "${server}" through countersign mcp-proxy\n`);
+  return { text: sent.body, name: `mcp-proxy --name ${server}` };
 }
 
 export async function policyCommand(args: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import {
   type CallToolResult,
   CallToolResultSchema,
@@ -5,6 +6,7 @@ import {
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCaptured } from '../support/child.js';
 import { AGENT_SECRET, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import {
   CLI,
@@ -14,6 +16,7 @@ import {
   firstText,
   idOfCard,
   pendingCard,
+  ROOT,
   recorded,
   tempDir,
   toolCalls,
@@ -44,8 +47,10 @@ const used = new Set<string>();
 beforeAll(async () => {
   h = await startHarness({ env: { COUNTERSIGN_POLICY: tmp.file('policy.yml', POLICY) } });
 });
+const children: ChildProcess[] = [];
 afterEach(async () => {
   for (const c of open.splice(0)) await c.client.close().catch(() => {});
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 });
 afterAll(async () => {
   await h.stop();
@@ -132,20 +137,24 @@ describe('policy', () => {
   it('forwards an auto-approved tool at once: no card to vote on, the result unchanged', async () => {
     const c = await gateway();
     const plain = await direct();
-    const result = await c.client.callTool({ name: 'read_note', arguments: { name: 'todo' } });
-    expect(result).toEqual(await plain.client.callTool({ name: 'read_note', arguments: { name: 'todo' } }));
-    expect(toolCalls(recordFile)).toEqual([{ name: 'read_note', arguments: { name: 'todo' } }]);
-    const cards = h.slack.cards().filter((m) => JSON.stringify(m.blocks).includes('mcp.notes.read_note'));
-    for (const card of cards) expect(buttonsOf(card.blocks)).toEqual([]);
-    const last = cards.at(-1);
-    if (last) {
-      const request = (await agentApi().request(idOfCard(last))).body;
-      expect(request).toMatchObject({
-        status: 'approved',
-        decided_by: 'policy',
-        action: 'mcp.notes.read_note',
-      });
-    }
+    const result = await c.client.callTool({ name: 'read_note', arguments: { name: 'secrets' } });
+    // No one clicked anything, yet the upstream ran the call and its answer came back as it was.
+    expect(result).toEqual(
+      await plain.client.callTool({ name: 'read_note', arguments: { name: 'secrets' } }),
+    );
+    expect(toolCalls(recordFile)).toEqual([{ name: 'read_note', arguments: { name: 'secrets' } }]);
+    // The request is recorded as approved by the policy rule; its Slack message is a notice without buttons.
+    const notice = await waitFor(
+      () => h.slack.cards().find((m) => JSON.stringify(m.blocks).includes('\\"secrets\\"')),
+      'the auto-approval notice',
+    );
+    expect(buttonsOf(notice.blocks)).toEqual([]);
+    const request = (await agentApi().request(idOfCard(notice))).body;
+    expect(request).toMatchObject({
+      status: 'approved',
+      decided_by: 'policy',
+      action: 'mcp.notes.read_note',
+    });
   });
 
   it('refuses a tool a deny rule names: isError with the rule, no card, the upstream not called', async () => {
@@ -197,6 +206,18 @@ describe('a gated call', () => {
     const result = await call;
     expect(result).toEqual(await plain.client.callTool({ name: 'delete_note', arguments: args }));
     expect(toolCalls(recordFile)).toEqual([{ name: 'delete_note', arguments: args }]);
+  });
+
+  it('shows a secret among the arguments redacted, yet forwards the exact arguments once approved', async () => {
+    const c = await gateway();
+    const secretArgs = { name: 'todo', options: { api_key: 'sk-very-secret-value-0123456789' } };
+    const call = c.client.callTool({ name: 'delete_note', arguments: secretArgs });
+    const { card, id } = await pendingCard(h, 'mcp.notes.delete_note', used);
+    expect(JSON.stringify(card.blocks)).not.toContain('sk-very-secret-value-0123456789');
+    expect(textOf(card.blocks)).toContain('api_key');
+    await click(h, PEOPLE.bob.id, id, 'approve');
+    expect(firstText(await call)).toBe('deleted todo');
+    expect(toolCalls(recordFile)).toEqual([{ name: 'delete_note', arguments: secretArgs }]);
   });
 
   it('is not run when denied: isError says denied and gives the reason', async () => {
@@ -289,5 +310,75 @@ describe('the upstream crashing', () => {
     expect(request.status).toBe('cancelled');
     await c.closed;
     expect(c.stderr()).toMatch(/stopped/);
+  });
+});
+
+describe('examples/mcp/demo.mjs', () => {
+  it('runs read_note at once and delete_note once a person approves it', async () => {
+    const run = spawnCaptured(process.execPath, ['examples/mcp/demo.mjs', PEOPLE.alice.email], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', COUNTERSIGN_URL: h.server.url, COUNTERSIGN_SECRET: AGENT_SECRET },
+    });
+    children.push(run.child);
+    const id = await waitFor(
+      () => /approve or deny (req_\w+)/.exec(run.out())?.[1],
+      `the request id (stderr: ${run.err()})`,
+    );
+    used.add(id);
+    expect(run.out()).toContain('agent ← oat milk, lemons, coffee beans');
+    await click(h, PEOPLE.bob.id, id, 'approve');
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain("The agent sees the upstream's tools, unchanged: read_note, delete_note");
+    expect(done.stdout).toContain('agent ← Deleted the note "launch-plan".');
+  });
+});
+
+describe('a Streamable HTTP upstream (--url)', () => {
+  it('gates the tools of an HTTP MCP server (here countersign mcp --http) the same way', async () => {
+    const server = spawnCaptured(
+      process.execPath,
+      [CLI, 'mcp', '--http', '0', '--requester-email', PEOPLE.carol.email],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          COUNTERSIGN_URL: h.server.url,
+          COUNTERSIGN_SECRET: AGENT_SECRET,
+        },
+      },
+    );
+    children.push(server.child);
+    const url = await waitFor(
+      () => /at (http:\/\/\S+\/mcp)/.exec(server.err())?.[1],
+      `the URL (${server.err()})`,
+    );
+    const token = await waitFor(() => /bearer token: (\S+)/.exec(server.err())?.[1], 'the token');
+    const c = await connectStdio(
+      process.execPath,
+      [
+        CLI,
+        'mcp-proxy',
+        '--requester-email',
+        PEOPLE.alice.email,
+        '--url',
+        url,
+        '--header',
+        `Authorization: Bearer ${token}`,
+      ],
+      { PATH: process.env.PATH ?? '', COUNTERSIGN_URL: h.server.url, COUNTERSIGN_SECRET: AGENT_SECRET },
+    );
+    open.push(c);
+    const { tools } = await c.client.listTools();
+    expect(tools.map((t) => t.name)).toContain('get_request');
+    // The tool call is itself gated: action mcp.127.0.0.1.get_request (the URL's host is the default name).
+    const call = c.client.callTool({ name: 'get_request', arguments: { id: 'req_SOMETHING' } });
+    const { card, id } = await pendingCard(h, 'mcp.127.0.0.1.get_request', used);
+    expect(textOf(card.blocks)).toContain('req_SOMETHING');
+    await click(h, PEOPLE.bob.id, id, 'approve');
+    const result = (await call) as CallToolResult;
+    // The upstream ran it and its own answer came back: no such request.
+    expect(result.isError).toBe(true);
+    expect(firstText(result)).toMatch(/get_request: no such request/);
   });
 });

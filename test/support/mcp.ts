@@ -84,7 +84,7 @@ export function toolCalls(file: string): { name: string; arguments: unknown }[] 
 
 /** The request id a card carries (its small print says "ID: req_..."). */
 export function idOfCard(card: { blocks?: unknown[] }): string {
-  const id = /req_[0-9A-Za-z]+/.exec(JSON.stringify(card.blocks ?? []))?.[0];
+  const id = /ID: (req_[0-9A-Za-z]+)/.exec(JSON.stringify(card.blocks ?? []))?.[1];
   if (!id) throw new Error('the card carries no request id');
   return id;
 }
