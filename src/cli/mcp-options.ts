@@ -93,7 +93,7 @@ export function countersignFrom(env: Record<string, string | undefined>, cwd: st
   }
 }
 
-/** Resolves on SIGINT, SIGTERM or the end of stdin (the MCP client went away). */
+/** Resolves on SIGINT, SIGTERM, or (stdio) the end of stdin or a broken stdout: the MCP client went away. */
 export function untilStopped(watchStdin: boolean): Promise<string> {
   return new Promise((done) => {
     const stop = (why: string) => () => done(why);
@@ -102,6 +102,7 @@ export function untilStopped(watchStdin: boolean): Promise<string> {
     if (watchStdin) {
       process.stdin.once('end', stop('the client closed stdin'));
       process.stdin.once('close', stop('the client closed stdin'));
+      process.stdout.once('error', stop('the client stopped reading'));
     }
   });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type Countersign, CountersignError, type Requester, type RequestObject } from '../client/index.js';
@@ -16,6 +17,9 @@ import type { RequestSettings } from './call-request.js';
 import { serverVersion } from './server-info.js';
 import { waitChunk } from './wait-chunk.js';
 import { nextStep } from './words.js';
+
+/** The longest a request_approval call waits for the request to be created (MCP clients give up at ~60 s). */
+const CREATE_DEADLINE_MS = 50_000;
 
 export interface AskServerOptions {
   countersign: Countersign;
@@ -52,6 +56,8 @@ function failure(err: unknown, what: string): CallToolResult {
     text = `${what}: the server refused the request; fix these fields and call again:\n${err.issues
       .map((i) => `- ${i.path}: ${i.message}`)
       .join('\n')}`;
+  } else if (err instanceof CountersignError && err.code === 'timeout') {
+    text = `${what}: ${err.message}. The decision is unknown: call ${what} again, and do not perform the action until it says approved.`;
   } else if (err instanceof CountersignError) {
     text = `${what} failed: ${err.message}. Nothing was approved; do not perform the action.`;
   } else {
@@ -75,16 +81,40 @@ export function createAskServer(opts: AskServerOptions): McpServer {
       idempotency_key?: string;
     } & Record<string, unknown>;
     const body = opts.requester === null ? fields : { ...fields, requester: opts.requester };
+    // Always keyed, so that a call that ran out of time can be repeated without a second card.
+    const key = idempotency_key ?? `mcp-${randomUUID()}`;
+    let created: RequestObject;
     try {
-      const created = await cs.requestApproval(
-        JSON.stringify(body),
-        idempotency_key === undefined ? { signal } : { idempotencyKey: idempotency_key, signal },
+      created = await cs.requestApproval(JSON.stringify(body), {
+        idempotencyKey: key,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(CREATE_DEADLINE_MS)]),
+      });
+    } catch (err) {
+      if (err instanceof CountersignError && err.code === 'aborted' && !signal.aborted) {
+        return failure(
+          new Error(
+            `Countersign did not answer within ${CREATE_DEADLINE_MS / 1000} s. Call request_approval again with the same ` +
+              `fields and "idempotency_key": "${key}": that returns this request if it was made, without a second card`,
+          ),
+          'request_approval',
+        );
+      }
+      return failure(err, 'request_approval');
+    }
+    try {
+      const request = await waitChunk(
+        cs,
+        created.id,
+        wait_seconds * 1000 - (Date.now() - started),
+        signal,
+        created,
       );
-      const left = wait_seconds * 1000 - (Date.now() - started);
-      const request = await waitChunk(cs, created, left, signal);
       return answer(request, nextStep(request, request.status === 'pending' ? wait_seconds : null));
     } catch (err) {
-      return failure(err, 'request_approval');
+      return answer(
+        created,
+        `${nextStep(created, null)} (Reading its state failed: ${(err as Error).message}.)`,
+      );
     }
   };
   const annotations = { openWorldHint: true, idempotentHint: false, destructiveHint: false };
@@ -110,15 +140,8 @@ export function createAskServer(opts: AskServerOptions): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ id, wait_seconds }, extra) => {
-      const started = Date.now();
       try {
-        const current = await cs.get(id, { signal: extra.signal });
-        const request = await waitChunk(
-          cs,
-          current,
-          wait_seconds * 1000 - (Date.now() - started),
-          extra.signal,
-        );
+        const request = await waitChunk(cs, id, wait_seconds * 1000, extra.signal);
         return answer(request, nextStep(request, request.status === 'pending' ? wait_seconds : null));
       } catch (err) {
         return failure(err, 'wait_for_decision');

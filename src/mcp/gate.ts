@@ -21,12 +21,21 @@ export interface GateOptions {
   idempotencyKey?: string;
   /** Aborted when the caller no longer wants the answer: the request is then cancelled. */
   signal: AbortSignal;
-  /** Why the request is cancelled when the signal aborts (shown on the card). */
+  /** Why the request is cancelled when the signal aborts (shown on the card), unless the abort reason is a text. */
   cancelReason: string;
   /** Called once the request exists and after each poll that found it still pending. */
   onPending?: (request: RequestObject, polls: number) => void;
   /** Where problems that do not change the outcome are reported (stderr). */
   log: (line: string) => void;
+}
+
+/** The reason to record for an abandoned request: the abort's own words when it gave some. */
+function abandonReason(opts: GateOptions): string {
+  const reason = opts.signal.reason;
+  return (typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : opts.cancelReason).slice(
+    0,
+    500,
+  );
 }
 
 const describeError = (err: unknown) =>
@@ -70,7 +79,7 @@ export async function gateCall(sent: SentCall, opts: GateOptions): Promise<GateO
     return { kind: 'failed', message: `asking for approval failed: ${describeError(err)}`, request: null };
   }
   if (opts.signal.aborted) {
-    return { kind: 'abandoned', request: await cancelQuietly(opts, request, opts.cancelReason) };
+    return { kind: 'abandoned', request: await cancelQuietly(opts, request, abandonReason(opts)) };
   }
   let polls = 0;
   if (request.status === 'pending') {
@@ -86,7 +95,7 @@ export async function gateCall(sent: SentCall, opts: GateOptions): Promise<GateO
       });
     } catch (err) {
       if (opts.signal.aborted) {
-        return { kind: 'abandoned', request: await cancelQuietly(opts, request, opts.cancelReason) };
+        return { kind: 'abandoned', request: await cancelQuietly(opts, request, abandonReason(opts)) };
       }
       const last = await cancelQuietly(
         opts,

@@ -30,8 +30,9 @@ export interface GatewayOptions {
   log: (line: string) => void;
 }
 
-/** Why a held call's wait was abandoned by the gateway itself rather than by the agent. */
-const UPSTREAM_GONE = 'upstream-gone';
+/** Abort reasons of held calls, recorded as the reason their requests were cancelled. */
+const UPSTREAM_GONE = 'The upstream MCP server stopped before the call could run.';
+const SHUTTING_DOWN = 'The MCP client disconnected from the gateway.';
 /** How long a listing of the gateway's own may take. */
 const OWN_REQUEST_MS = 15_000;
 
@@ -84,7 +85,7 @@ export class Gateway {
   shutdown(code: number): Promise<number> {
     this.finished ??= (async () => {
       this.closing = true;
-      for (const controller of this.held.values()) controller.abort('the gateway is shutting down');
+      for (const controller of this.held.values()) controller.abort(SHUTTING_DOWN);
       await Promise.race([
         Promise.allSettled([...this.active]),
         new Promise((r) => setTimeout(r, 10_000).unref()),
@@ -100,7 +101,13 @@ export class Gateway {
   private fromAgent(m: JSONRPCMessage): void {
     if (isJSONRPCRequest(m)) {
       if (this.gone !== null) this.replyError(m.id, ErrorCode.ConnectionClosed, this.gone);
-      else if (m.method === 'tools/call') this.track(this.gatedCall(m));
+      else if (this.held.has(m.id) || this.forwarded.has(m.id)) {
+        this.replyError(
+          m.id,
+          ErrorCode.InvalidRequest,
+          `request id ${JSON.stringify(m.id)} is already in use`,
+        );
+      } else if (m.method === 'tools/call') this.track(this.gatedCall(m));
       else this.forward(m);
       return;
     }
@@ -108,9 +115,13 @@ export class Gateway {
       const id = (m.params as { requestId?: RequestId } | undefined)?.requestId;
       const controller = id === undefined ? undefined : this.held.get(id);
       if (controller) {
-        controller.abort((m.params as { reason?: string }).reason ?? 'cancelled by the client');
+        const why = (m.params as { reason?: unknown }).reason;
+        const detail = typeof why === 'string' && why.trim() !== '' ? ` (${why.trim().slice(0, 300)})` : '';
+        controller.abort(`The MCP client cancelled the tool call${detail}.`);
         return;
       }
+      // A forwarded request the agent gave up on: the upstream will not answer it.
+      if (id !== undefined) this.forwarded.delete(id);
     }
     if (this.gone === null) this.toUpstream(m);
   }

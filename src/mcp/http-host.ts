@@ -7,7 +7,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 /** Largest JSON-RPC body accepted on POST /mcp. */
 const MAX_BODY = 4 * 1024 * 1024;
-/** Open sessions at most; a client past this gets 503 until others end. */
+/** Open sessions at most; past this the least recently used one is closed (its client re-initializes). */
 const MAX_SESSIONS = 100;
 
 export interface HttpHostOptions {
@@ -107,6 +107,8 @@ export async function serveHttp(opts: HttpHostOptions): Promise<HttpHost> {
     if (sessionId !== undefined) {
       const transport = sessions.get(sessionId);
       if (!transport) return jsonError(res, 404, 'session not found: initialize a new session');
+      sessions.delete(sessionId);
+      sessions.set(sessionId, transport);
       return transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
@@ -116,7 +118,12 @@ export async function serveHttp(opts: HttpHostOptions): Promise<HttpHost> {
         'bad request: no Mcp-Session-Id header, and this is not an initialize request',
       );
     }
-    if (sessions.size >= MAX_SESSIONS) return jsonError(res, 503, 'too many open sessions; close some first');
+    if (sessions.size >= MAX_SESSIONS) {
+      const [oldest, stale] = sessions.entries().next().value as [string, StreamableHTTPServerTransport];
+      sessions.delete(oldest);
+      opts.log(`closing the least recently used of ${MAX_SESSIONS} sessions`);
+      await stale.close().catch(() => {});
+    }
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
