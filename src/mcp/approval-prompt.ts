@@ -48,7 +48,10 @@ export async function approvalPrompt(
     const outcome = await gateCall(sent, {
       countersign: opts.countersign,
       pollSeconds: opts.pollSeconds,
-      ...(args.tool_use_id ? { idempotencyKey: `prompt-${args.tool_use_id}` } : {}),
+      // The agent's id for this tool use keys the request: a repeated prompt finds it, not a second card.
+      ...(args.tool_use_id && /^[\x21-\x7e]{1,200}$/.test(args.tool_use_id)
+        ? { idempotencyKey: `prompt-${args.tool_use_id}` }
+        : {}),
       signal: extra.signal,
       cancelReason: 'The agent stopped waiting for this permission prompt.',
       log: opts.log,
