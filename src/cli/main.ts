@@ -15,6 +15,8 @@ Commands:
   verify-approval  check an approval's attestation before acting on it (exit 0 / 1 / 4)
   policy check     validate a policy file        (countersign policy --help)
   policy explain   show what policy decides for a request body
+  mcp              MCP server with tools for an AI agent to ask for approval  (countersign mcp --help)
+  mcp-proxy        MCP gateway: an upstream MCP server's tools run only once approved  (countersign mcp-proxy --help)
   audit verify     check the audit trail's hash chain, signatures and checkpoints
   audit export     write the audit events to stdout (JSON Lines or CSV)
   audit pubkey     print the audit signing public key(s)  (countersign audit --help)
@@ -57,6 +59,10 @@ export async function run(argv: string[]): Promise<number> {
       return (await import('./policy-command.js')).policyCommand(argv.slice(1));
     case 'audit':
       return (await import('./audit-command.js')).auditCommand(argv.slice(1));
+    case 'mcp':
+      return (await import('./mcp-command.js')).mcpCommand(argv.slice(1));
+    case 'mcp-proxy':
+      return (await import('./mcp-proxy-command.js')).mcpProxyCommand(argv.slice(1));
     case undefined:
     case 'help':
     case '--help':

@@ -4,6 +4,7 @@ import { decodeJwt, type JWTPayload } from 'jose';
 import type { Caller } from '../core/caller.js';
 import { explainPolicy, type Policy } from '../core/policy.js';
 import { parseCreateRequest } from '../core/request-schema.js';
+import type { Risk } from '../core/types.js';
 import { callerFromPayload } from '../identity/caller-claims.js';
 import { loadPolicyFile } from '../policy-file.js';
 import { loadDotEnv, readInput } from './read-input.js';
@@ -19,6 +20,9 @@ const HELP = `Usage:
       (none: built-in defaults). --claims explains a request from an OIDC caller: a JSON file of
       the ID token's claims (iss, sub, repository, ref, actor, ...) or a file holding the token
       itself (decoded, not verified); give --client the COUNTERSIGN_OIDC entry name, e.g. github.
+  countersign policy explain --mcp <name> --tool <tool> [--risk level] [--policy file] [--client name]
+      The same for a tool call through "countersign mcp-proxy --name <name>": the action
+      mcp.<name>.<tool>, with the risk the proxy is given (default medium). --client: the proxy's client.
 `;
 
 async function check(args: string[]): Promise<number> {
@@ -51,6 +55,9 @@ async function explain(args: string[]): Promise<number> {
       policy: { type: 'string' },
       client: { type: 'string', default: 'ci' },
       claims: { type: 'string' },
+      mcp: { type: 'string' },
+      tool: { type: 'string' },
+      risk: { type: 'string' },
     },
   });
   let caller: Caller | null = null;
@@ -74,7 +81,16 @@ async function explain(args: string[]): Promise<number> {
     }
     policy = loaded.policy;
   }
-  const input = await readInput(positionals[0]);
+  const mcp = values.mcp !== undefined || values.tool !== undefined || values.risk !== undefined;
+  if (mcp && (!values.mcp || !values.tool || positionals.length > 0)) {
+    process.stderr.write(
+      `countersign policy explain: give both --mcp <name> and --tool <tool> (and no request body)\n\n${HELP}`,
+    );
+    return 4;
+  }
+  const input = mcp
+    ? await mcpToolBody(values.mcp as string, values.tool as string, values.risk)
+    : await readInput(positionals[0]);
   if (input === null) {
     process.stderr.write(`countersign policy explain: give a request body as a file or on stdin\n\n${HELP}`);
     return 4;
@@ -117,6 +133,20 @@ export function readClaims(file: string): { caller: Caller } | { error: string }
   return {
     caller: callerFromPayload(issuer, { ...claims, sub: typeof claims.sub === 'string' ? claims.sub : '' }),
   };
+}
+
+/** The request body `countersign mcp-proxy` would send for a call of `tool` (its arguments do not matter to policy). */
+async function mcpToolBody(server: string, tool: string, risk: string | undefined) {
+  const { toolCallRequest } = await import('../mcp/call-request.js');
+  const { actionPart } = await import('../mcp/names.js');
+  const settings = {
+    requester: { email: 'agent-user@example.com' },
+    ttlSeconds: 900,
+    risk: (risk ?? 'medium') as Risk,
+  };
+  const sent = toolCallRequest(actionPart(server), tool, null, {}, settings);
+  process.stdout.write(`MCP tool call: tool "${tool}" of server "${server}" through countersign mcp-proxy\n`);
+  return { text: sent.body, name: `mcp-proxy --name ${server}` };
 }
 
 export async function policyCommand(args: string[]): Promise<number> {
