@@ -5,15 +5,15 @@
  */
 
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BodyTooLargeError, readBody } from '../http/read-body.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { Route, RoutedRequest } from '../http/router.js';
 import type { Logger } from '../log.js';
 import { packageRoot } from '../store/package-root.js';
 import { DEMO_REQUESTS } from './demo-requests.js';
+import { pageGuards } from './page-guards.js';
 import { pageHtml } from './page-html.js';
 import type { PageOp, PageState } from './page-state.js';
 import { CHANNEL, DEMO_PEOPLE } from './people.js';
@@ -71,77 +71,12 @@ const commandBody = z.object({ as: person, text: z.string().max(4000) });
 const homeBody = z.object({ as: person });
 const demoBody = z.object({ kind: z.string().max(40) });
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: () => void } {
-  const hosts = new Set([`127.0.0.1:${deps.port}`, `localhost:${deps.port}`]);
-  const origins = new Set([...hosts].map((h) => `http://${h}`));
+  const { hostAllowed, readJson } = pageGuards(deps.port, (id) => deps.slack.users.has(id));
   const assetsDir = join(packageRoot(), 'src', 'sandbox', 'assets');
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(assetsDir, name))]));
   const assetVersion = String(Date.now());
   const streams = new Set<ServerResponse>();
-
-  /** Only this machine's own names reach the sandbox (a rebinding DNS name cannot read or click). */
-  const hostAllowed = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (hosts.has(header(req, 'host') ?? '')) return true;
-    req.resume();
-    sendError(res, 421, 'wrong_host', {
-      message: `open the sandbox at http://127.0.0.1:${deps.port}/sandbox`,
-    });
-    return false;
-  };
-
-  const readJson = async <T>(
-    req: RoutedRequest,
-    res: ServerResponse,
-    schema: z.ZodType<T>,
-  ): Promise<T | null> => {
-    if (!hostAllowed(req, res)) return null;
-    const origin = header(req, 'origin');
-    if (origin !== undefined && !origins.has(origin)) {
-      req.resume();
-      sendError(res, 403, 'cross_origin', { message: 'the sandbox only takes actions from its own page' });
-      return null;
-    }
-    if (header(req, 'content-type')?.split(';')[0]?.trim() !== 'application/json') {
-      req.resume();
-      sendError(res, 415, 'unsupported_media_type', { message: 'send JSON' });
-      return null;
-    }
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, 64 * 1024);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        sendError(res, 413, 'payload_too_large', { message: 'at most 64 KiB' });
-        return null;
-      }
-      throw err;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch {
-      sendError(res, 400, 'invalid_json');
-      return null;
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      sendError(res, 400, 'invalid_request', {
-        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      });
-      return null;
-    }
-    const as = (parsed.data as { as?: string }).as;
-    if (as !== undefined && !deps.slack.users.has(as)) {
-      sendError(res, 400, 'unknown_person', { message: `${as} is not in the sandbox workspace` });
-      return null;
-    }
-    return parsed.data;
-  };
 
   const answer = (res: ServerResponse, result: ActionResult & { errors?: Record<string, string> }) => {
     if (result.ok) sendJson(res, 200, { ok: true, ...(result.errors ? { errors: result.errors } : {}) });
