@@ -146,6 +146,21 @@ describe('the /sandbox page server', () => {
     expect(((await again.json()) as { error: string }).error).toBe('button_not_found');
   });
 
+  it('publishes the Home tab on app_home_opened and takes a vote from it', async () => {
+    const s = await sandboxIn(folder());
+    const id = await demo(s);
+    expect((await post(s, '/sandbox/api/home', { as: 'U0BEN' })).status).toBe(200);
+    const home = await waitFor(() => s.slack.homes.get('U0BEN'), 'the Home tab');
+    expect(buttonsOf(home.blocks as unknown[])).toEqual(['approve', 'deny']);
+    const click = { as: 'U0BEN', place: { home: true }, blockId: `home_vote:${id}`, actionId: 'approve' };
+    expect((await post(s, '/sandbox/api/click', click)).status).toBe(200);
+    await waitFor(() => s.server.approvals.requests.get(id)?.status === 'approved', 'the approval from Home');
+    await waitFor(
+      () => JSON.stringify(s.slack.homes.get('U0BEN')).includes('Your approval was recorded'),
+      'the Home tab republished with a notice',
+    );
+  });
+
   it('opens the deny modal for the person who clicked, shows the errors the app asks for, and closes it once accepted', async () => {
     const s = await sandboxIn(folder());
     const id = await demo(s);

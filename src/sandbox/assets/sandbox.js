@@ -216,6 +216,22 @@ function localNotice(text) {
   node.scrollIntoView({ block: 'nearest' });
 }
 
+// A link to a message of this channel (a card's permalink) shows it here rather than in a new tab.
+document.addEventListener('click', (e) => {
+  const link = /** @type {HTMLElement} */ (e.target)?.closest?.('a[href]');
+  if (!(link instanceof HTMLAnchorElement)) return;
+  const url = new URL(link.href);
+  if (url.origin !== location.origin || url.pathname !== '/sandbox' || !url.hash) return;
+  const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+  if (!target) return;
+  e.preventDefault();
+  const channelTab = document.getElementById('tab-channel');
+  if (channelTab instanceof HTMLButtonElement) selectTab(channelTab);
+  target.scrollIntoView({ block: 'start' });
+  target.classList.add('highlight');
+  setTimeout(() => target.classList.remove('highlight'), 2000);
+});
+
 document.addEventListener('click', async (e) => {
   const button = /** @type {HTMLElement} */ (e.target)?.closest?.('button[data-action-id]');
   if (!(button instanceof HTMLButtonElement)) return;
