@@ -10,6 +10,7 @@ Usage: countersign <command> [options]
 
 Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
+  sandbox          run the server with an emulated Slack on 127.0.0.1 (countersign sandbox --help)
   migrate          apply pending database migrations to DATABASE_PATH and exit
   request          ask for approval and optionally wait for it (countersign request --help)
   verify-approval  check an approval's attestation before acting on it (exit 0 / 1 / 4)
@@ -41,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'serve':
       await (await import('../main.js')).serve();
       return -1;
+    case 'sandbox':
+      return (await import('./sandbox-command.js')).sandboxCommand(argv.slice(1));
     case 'migrate':
       return migrate();
     case 'request':

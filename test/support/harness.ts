@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
+import { signedSlackHeaders } from '../../src/sandbox/slack-payloads.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -169,17 +170,9 @@ export async function postSignedToSlack(
   contentType: 'application/x-www-form-urlencoded' | 'application/json',
   opts: { timestamp?: number; secret?: string } = {},
 ): Promise<{ status: number; body: string }> {
-  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  const sig = `v0=${createHmac('sha256', opts.secret ?? SIGNING_SECRET)
-    .update(`v0:${ts}:${body}`)
-    .digest('hex')}`;
   const res = await fetch(`${base}/slack/events`, {
     method: 'POST',
-    headers: {
-      'content-type': contentType,
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': sig,
-    },
+    headers: signedSlackHeaders(opts.secret ?? SIGNING_SECRET, body, contentType, opts.timestamp),
     body,
   });
   return { status: res.status, body: await res.text() };
