@@ -9,6 +9,7 @@ import { loadSigningKey } from './audit/keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
 import { apiRoutes } from './http/api-routes.js';
+import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   /** Outbox timer period (tests shorten it). */
   outboxPollMs?: number;
   callbackTimeoutMs?: number;
+  /** HTTP timeouts, connection cap and body budget (src/http/limits.ts; tests shorten them). */
+  httpLimits?: Partial<HttpLimits>;
   /** Period of the audit checkpoint timer (default 10 minutes; tests shorten it). */
   checkpointIntervalMs?: number;
   /** More routes on the same port (after the API's and Slack's), e.g. the sandbox page. */
@@ -140,8 +143,11 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       : {}),
   });
 
-  const server = createHttpServer({ routes: [...routes, slackRoute, ...(opts.routes ?? [])], log });
-  server.keepAliveTimeout = 65_000;
+  const server = createHttpServer({
+    routes: [...routes, slackRoute, ...(opts.routes ?? [])],
+    log,
+    ...(opts.httpLimits ? { limits: opts.httpLimits } : {}),
+  });
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const sweepDeps = { approvals, log, now };
