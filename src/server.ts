@@ -8,6 +8,7 @@ import { CHECKPOINT_INTERVAL_MS, Checkpointer } from './audit/checkpoints.js';
 import { loadSigningKey } from './audit/keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
+import type { Resolver } from './egress/pinned-post.js';
 import { apiRoutes } from './http/api-routes.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   /** Outbox timer period (tests shorten it). */
   outboxPollMs?: number;
   callbackTimeoutMs?: number;
+  /** Resolves callback hosts (tests inject one; the system resolver by default). */
+  callbackResolver?: Resolver;
   /** HTTP timeouts, connection cap and body budget (src/http/limits.ts; tests shorten them). */
   httpLimits?: Partial<HttpLimits>;
   /** Period of the audit checkpoint timer (default 10 minutes; tests shorten it). */
@@ -128,6 +131,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     audit,
     slack,
     clients: config.clients,
+    callbackAllow: config.callbackAllow,
+    ...(opts.callbackResolver ? { callbackResolver: opts.callbackResolver } : {}),
     log,
     now,
     ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
