@@ -5,7 +5,7 @@ import { items } from './approvals/outbox-items.js';
 import { Approvals } from './approvals/service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CHECKPOINT_INTERVAL_MS, Checkpointer } from './audit/checkpoints.js';
-import { loadSigningKey } from './audit/keys.js';
+import { auditKeyWarning, loadSigningKey } from './audit/keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
 import type { Resolver } from './egress/pinned-post.js';
@@ -90,6 +90,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     );
   }
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
+  const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
+  if (keyWarning !== null) log.warn(keyWarning);
   const database = openDatabase(config.databasePath);
   const audit = new AuditLog(database.db, key);
   database.tx(() => {
