@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { blockedAddress } from '../../src/egress/blocked-addresses.js';
 import {
   checkCallbackUrl,
@@ -214,4 +215,37 @@ describe('blockedAddress', () => {
       expect(blockedAddress(ip)).toBeNull();
     },
   );
+});
+
+describe('COUNTERSIGN_CALLBACK_ALLOW at start', () => {
+  const env = {
+    SLACK_BOT_TOKEN: 'xoxb-1',
+    SLACK_SIGNING_SECRET: 'abcdef123456',
+    COUNTERSIGN_CLIENTS: `ci=whsec_${Buffer.from('0123456789abcdef0123').toString('base64')}`,
+    COUNTERSIGN_DEFAULT_CHANNEL: 'C0123',
+  };
+
+  it('keeps each entry normalised, the way callback URLs are compared', () => {
+    const config = loadConfig({
+      ...env,
+      COUNTERSIGN_CALLBACK_ALLOW: 'HTTPS://Hooks.Example.com/a/../countersign/, http://127.0.0.1 ,https://',
+    });
+    expect(config.callbackAllow).toEqual([
+      'https://hooks.example.com/countersign/',
+      'http://127.0.0.1',
+      'https://',
+    ]);
+  });
+
+  it('stops the start naming a malformed entry', () => {
+    try {
+      loadConfig({ ...env, COUNTERSIGN_CALLBACK_ALLOW: 'https://,https://user@hooks.example.com/' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems).toEqual([
+        expect.stringMatching(/^COUNTERSIGN_CALLBACK_ALLOW: "https:\/\/user@hooks.example.com\/" must be/),
+      ]);
+    }
+  });
 });
