@@ -23,9 +23,7 @@ export function resolveConnection(
   cwd: string,
   urlOverride?: string,
 ): Connection {
-  const envFile = resolve(cwd, '.env');
-  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
-  const pick = (k: string) => env[k]?.trim() || fromFile[k]?.trim() || '';
+  const pick = settingReader(env, cwd);
   const url = urlOverride?.trim() || pick('COUNTERSIGN_URL');
   const secret = pick('COUNTERSIGN_SECRET');
   const missing = [
@@ -35,4 +33,14 @@ export function resolveConnection(
   if (missing.length > 0)
     throw new ConnectionError(`set ${missing.join(' and ')} in the environment or in .env`);
   return { url, secret };
+}
+
+/** Reads a setting from the environment, else from `<cwd>/.env`; '' when unset (empty counts as unset). */
+export function settingReader(
+  env: Record<string, string | undefined>,
+  cwd: string,
+): (name: string) => string {
+  const envFile = resolve(cwd, '.env');
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return (k: string) => env[k]?.trim() || fromFile[k]?.trim() || '';
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { CountersignError, errorFromResponse } from './errors.js';
+import type { TokenProvider } from './oidc-token.js';
 import { signedHeaders, signedPayloadFor } from './signing.js';
 
 export interface TransportOptions {
   baseUrl: string;
-  key: Buffer;
+  /** How calls prove the caller: Standard Webhooks signatures with this key, or an OIDC bearer token. */
+  auth: { key: Buffer } | { bearer: TokenProvider };
   fetch: typeof fetch;
   now: () => number;
   newId: () => string;
@@ -100,7 +102,10 @@ export class Transport {
     const id = opts.webhookId ?? this.o.newId();
     const payload = signedPayloadFor(method, `${url.pathname}${url.search}`, body);
     const headers: Record<string, string> = {
-      ...signedHeaders(this.o.key, id, this.o.now(), payload),
+      // A bearer call still sends webhook-id: it stays the idempotency key.
+      ...('key' in this.o.auth
+        ? signedHeaders(this.o.auth.key, id, this.o.now(), payload)
+        : { authorization: `Bearer ${await this.o.auth.bearer()}`, 'webhook-id': id }),
       'user-agent': 'countersign-client/1',
       accept: 'application/json',
     };
