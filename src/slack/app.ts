@@ -1,23 +1,14 @@
-import type { IncomingMessage } from 'node:http';
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App } from '@slack/bolt';
 import type { Config } from '../config.js';
-import { sendError } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import { boltLogger, type Level, type Logger } from '../log.js';
+import { slackHttpEndpoint } from './http-endpoint.js';
 
-export const SLACK_ENDPOINT = '/slack/events';
-const SLACK_TOLERANCE_SECONDS = 300;
-
-function slackTimestampFresh(req: IncomingMessage, nowMs: number): boolean {
-  const raw = req.headers['x-slack-request-timestamp'];
-  const ts = Number(Array.isArray(raw) ? raw[0] : raw);
-  return Number.isFinite(ts) && Math.abs(nowMs / 1000 - ts) <= SLACK_TOLERANCE_SECONDS;
-}
+export { SLACK_ENDPOINT } from './http-endpoint.js';
 
 /**
- * The Bolt app. Over HTTP, Slack's requests reach it through `route` (`POST /slack/events` on the
- * product's own server, src/http/listener.ts): Bolt's receiver verifies the signature; the route
- * first refuses timestamps from the future, which Bolt lets through.
+ * The Bolt app. Over HTTP, Slack's requests reach it only through `route` (`POST /slack/events` on
+ * the product's own server), which verifies them first (src/slack/http-endpoint.ts).
  */
 export function createSlackApp(opts: { config: Config; log: Logger; level: Level; now: () => number }): {
   app: App;
@@ -28,30 +19,12 @@ export function createSlackApp(opts: { config: Config; log: Logger; level: Level
   if (config.slackSigningSecret === null) {
     throw new Error('SLACK_SIGNING_SECRET is required: Socket Mode (SLACK_APP_TOKEN) is not available yet');
   }
-  const receiver = new HTTPReceiver({
+  const { receiver, route } = slackHttpEndpoint({
     signingSecret: config.slackSigningSecret,
-    endpoints: SLACK_ENDPOINT,
     logger,
-    processBeforeResponse: false,
-    dispatchErrorHandler: ({ response }) => sendError(response, 404, 'not_found'),
+    log,
+    now: opts.now,
   });
-  const route: Route = {
-    method: 'POST',
-    path: SLACK_ENDPOINT,
-    handler: (req, res) => {
-      if (!slackTimestampFresh(req, opts.now())) {
-        req.resume();
-        log.warn(
-          'slack request refused: x-slack-request-timestamp missing or more than 300 s from the server clock',
-        );
-        res.writeHead(401).end();
-        return;
-      }
-      // Bolt routes on the URL's path; ours is already normalised, so hand it the canonical one.
-      req.url = SLACK_ENDPOINT;
-      receiver.requestListener(req, res);
-    },
-  };
   const app = new App({
     receiver,
     token: config.slackBotToken,

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { signedSlackHeaders } from '../../src/sandbox/slack-payloads.js';
-import { type RunningServer, startServer } from '../../src/server.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const CI_SECRET = `whsec_${Buffer.from('ci-secret-key-0123456789abcdef').toString('base64')}`;
@@ -35,6 +35,8 @@ export interface HarnessOptions {
   dir?: string;
   slack?: SlackEmulator;
   now?: () => number;
+  /** Passed to startServer as they are (HTTP limits, a callback resolver, a logger, ...). */
+  server?: Partial<ServerOptions>;
 }
 
 export interface Harness {
@@ -70,6 +72,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     outboxPollMs: 50,
     callbackTimeoutMs: 2000,
     ...(opts.now ? { now: opts.now } : {}),
+    ...opts.server,
   });
   const api = new ApiClient(server.url, CI_SECRET);
   return {
@@ -98,6 +101,11 @@ export class ApiClient {
     readonly secret: string,
   ) {}
 
+  /** What a POST signs (CONTRACT §3): the body to create; the target, a line feed and the body otherwise. */
+  static signedPayload(target: string, body: string): string {
+    return target === '/api/v1/requests' ? body : `${target}\n${body}`;
+  }
+
   withSecret(secret: string): ApiClient {
     return new ApiClient(this.base, secret);
   }
@@ -120,7 +128,11 @@ export class ApiClient {
     const id = opts.id ?? `msg_${randomBytes(8).toString('hex')}`;
     const res = await fetch(`${this.base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...this.headers(id, payload, opts.at), ...opts.headers },
+      headers: {
+        'content-type': 'application/json',
+        ...this.headers(id, ApiClient.signedPayload(path, payload), opts.at),
+        ...opts.headers,
+      },
       body: payload,
     });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
