@@ -6,8 +6,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { BodyTooLargeError, readBody } from '../http/read-body.js';
-import { sendError } from '../http/respond.js';
+import { readBodyOrRefuse } from '../http/read-body.js';
+import { refuse, sendError } from '../http/respond.js';
 import type { RoutedRequest } from '../http/router.js';
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -22,8 +22,7 @@ export function pageGuards(port: number, isPerson: (id: string) => boolean) {
   /** Only this machine's own names reach the sandbox (a rebinding DNS name cannot read or click). */
   const hostAllowed = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (hosts.has(header(req, 'host') ?? '')) return true;
-    req.resume();
-    sendError(res, 421, 'wrong_host', {
+    refuse(req, res, 421, 'wrong_host', {
       message: `open the sandbox at http://127.0.0.1:${port}/sandbox`,
     });
     return false;
@@ -37,25 +36,15 @@ export function pageGuards(port: number, isPerson: (id: string) => boolean) {
     if (!hostAllowed(req, res)) return null;
     const origin = header(req, 'origin');
     if (origin !== undefined && !origins.has(origin)) {
-      req.resume();
-      sendError(res, 403, 'cross_origin', { message: 'the sandbox only takes actions from its own page' });
+      refuse(req, res, 403, 'cross_origin', { message: 'the sandbox only takes actions from its own page' });
       return null;
     }
     if (header(req, 'content-type')?.split(';')[0]?.trim() !== 'application/json') {
-      req.resume();
-      sendError(res, 415, 'unsupported_media_type', { message: 'send JSON' });
+      refuse(req, res, 415, 'unsupported_media_type', { message: 'send JSON' });
       return null;
     }
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, 64 * 1024);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        sendError(res, 413, 'payload_too_large', { message: 'at most 64 KiB' });
-        return null;
-      }
-      throw err;
-    }
+    const raw = await readBodyOrRefuse(req, res);
+    if (raw === null) return null;
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));

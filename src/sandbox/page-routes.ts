@@ -31,6 +31,9 @@ export interface PageDeps {
   log: Logger;
 }
 
+/** The page's actions are small JSON bodies (a click, a modal's values, a command line). */
+const ACTION_BODY_LIMIT = 64 * 1024;
+
 const ASSETS: Record<string, string> = {
   'sandbox.css': 'text/css; charset=utf-8',
   'sandbox.js': 'text/javascript; charset=utf-8',
@@ -125,6 +128,7 @@ export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: 
   const routes: Route[] = [
     {
       method: 'GET',
+      bodyLimit: 0,
       path: '/',
       handler: (req, res) => {
         if (!hostAllowed(req, res)) return;
@@ -133,6 +137,7 @@ export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: 
     },
     {
       method: 'GET',
+      bodyLimit: 0,
       path: '/sandbox',
       handler: (req, res) => {
         if (!hostAllowed(req, res)) return;
@@ -142,6 +147,7 @@ export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: 
     },
     {
       method: 'GET',
+      bodyLimit: 0,
       path: '/sandbox/assets/:name',
       handler: (req, res) => {
         if (!hostAllowed(req, res)) return;
@@ -153,9 +159,10 @@ export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: 
           .end(body);
       },
     },
-    { method: 'GET', path: '/sandbox/events', handler: stream },
+    { method: 'GET', path: '/sandbox/events', bodyLimit: 0, handler: stream },
     {
       method: 'POST',
+      bodyLimit: ACTION_BODY_LIMIT,
       path: '/sandbox/api/click',
       handler: action(clickBody, async (b, res) =>
         answer(res, await deps.actions.click(b.as, b.place, b.blockId, b.actionId)),
@@ -163,6 +170,7 @@ export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: 
     },
     {
       method: 'POST',
+      bodyLimit: ACTION_BODY_LIMIT,
       path: '/sandbox/api/submit',
       handler: action(submitBody, async (b, res) =>
         answer(res, await deps.actions.submitView(b.as, b.viewId, b.values)),
@@ -170,11 +178,13 @@ export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: 
     },
     {
       method: 'POST',
+      bodyLimit: ACTION_BODY_LIMIT,
       path: '/sandbox/api/close',
       handler: action(closeBody, async (b, res) => answer(res, deps.actions.closeView(b.as, b.viewId))),
     },
     {
       method: 'POST',
+      bodyLimit: ACTION_BODY_LIMIT,
       path: '/sandbox/api/command',
       handler: action(commandBody, async (b, res) => {
         const m = /^\s*(\/[a-z0-9_-]+)\s*([\s\S]*)$/i.exec(b.text);
@@ -188,11 +198,13 @@ export function sandboxRoutes(deps: PageDeps): { routes: Route[]; closeStreams: 
     },
     {
       method: 'POST',
+      bodyLimit: ACTION_BODY_LIMIT,
       path: '/sandbox/api/home',
       handler: action(homeBody, async (b, res) => answer(res, await deps.actions.openHome(b.as))),
     },
     {
       method: 'POST',
+      bodyLimit: ACTION_BODY_LIMIT,
       path: '/sandbox/api/demo',
       handler: action(demoBody, async (b, res) => {
         const result = await deps.submitDemo(b.kind);
