@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { loadSigningKey } from './audit/keys.js';
+import { formatAllowEntry, parseAllowEntry } from './egress/callback-url.js';
 
 /** One pipeline or agent allowed to call the API. A name may appear twice during key rotation. */
 export interface ClientSecret {
@@ -90,6 +91,18 @@ const list = (pattern: RegExp, what: string) =>
     return items;
   });
 
+/** URL prefixes for `callback_url`, normalised the way callback URLs are (src/egress/callback-url.ts). */
+const callbackAllowSchema = z.string().transform((value, ctx) => {
+  const entries: string[] = [];
+  for (const raw of value.split(',')) {
+    if (raw.trim() === '') continue;
+    const parsed = parseAllowEntry(raw);
+    if (parsed.ok) entries.push(formatAllowEntry(parsed.value));
+    else ctx.addIssue({ code: 'custom', message: parsed.message });
+  }
+  return entries;
+});
+
 /** Loopback hosts, on which an `http://` issuer is allowed (local issuers, tests). */
 const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
 
@@ -154,10 +167,7 @@ const envSchema = z.object({
   COUNTERSIGN_ADMINS: list(/^[UWS][A-Z0-9]{2,30}$/, 'a Slack user ID (U...) or user group ID (S...)').default(
     [],
   ),
-  COUNTERSIGN_CALLBACK_ALLOW: list(
-    /^https?:\/\/\S*$/,
-    'a URL prefix starting with https:// or http://',
-  ).default(['https://']),
+  COUNTERSIGN_CALLBACK_ALLOW: callbackAllowSchema.default(['https://']),
   COUNTERSIGN_POLICY: z.string().optional(),
   EXPIRY_CRON: z
     .string()

@@ -2,11 +2,22 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { SandboxUsageError, sandboxPort, slackConfigured } from './sandbox/start-rules.js';
 import { startServer } from './server.js';
 
-/** Loads `.env` when present (the environment wins), then runs the server until a signal. */
+/**
+ * Loads `.env` when present (the environment wins), then runs the server until a signal. With no
+ * Slack credential configured at all, it runs the sandbox instead (CONTRACT §6).
+ */
 export async function serve(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
+  if (!slackConfigured(process.env)) {
+    const { runSandbox } = await import('./sandbox/run.js');
+    const port = sandboxPortOrExit(process.env);
+    const code = await runSandbox({ cwd: process.cwd(), port, env: process.env });
+    if (code !== null) process.exit(code);
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);
@@ -40,6 +51,16 @@ export async function serve(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => running.reloadPolicy());
   process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: err }));
+}
+
+function sandboxPortOrExit(env: NodeJS.ProcessEnv): number {
+  try {
+    return sandboxPort([], env);
+  } catch (err) {
+    if (!(err instanceof SandboxUsageError)) throw err;
+    process.stderr.write(`Countersign cannot start the sandbox: ${err.message}\n`);
+    process.exit(1);
+  }
 }
 
 const invokedDirectly =

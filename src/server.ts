@@ -5,11 +5,13 @@ import { items } from './approvals/outbox-items.js';
 import { Approvals } from './approvals/service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CHECKPOINT_INTERVAL_MS, Checkpointer } from './audit/checkpoints.js';
-import { loadSigningKey } from './audit/keys.js';
+import { auditKeyWarning, loadSigningKey } from './audit/keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
+import type { Resolver } from './egress/pinned-post.js';
 import { apiRoutes } from './http/api-routes.js';
 import { cliFileRoute } from './http/cli-file.js';
+import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
@@ -42,6 +44,10 @@ export interface ServerOptions {
   /** Outbox timer period (tests shorten it). */
   outboxPollMs?: number;
   callbackTimeoutMs?: number;
+  /** Resolves callback hosts (tests inject one; the system resolver by default). */
+  callbackResolver?: Resolver;
+  /** HTTP timeouts, connection cap and body budget (src/http/limits.ts; tests shorten them). */
+  httpLimits?: Partial<HttpLimits>;
   /** Period of the audit checkpoint timer (default 10 minutes; tests shorten it). */
   checkpointIntervalMs?: number;
   /** More routes on the same port (after the API's and Slack's), e.g. the sandbox page. */
@@ -107,6 +113,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const { app } = slackApp;
   const { workspace, scopes: grantedScopes } = await authTest(app.client);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
+  const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
+  if (keyWarning !== null) log.warn(keyWarning);
   const database = openDatabase(config.databasePath);
   metrics.useSource(sqliteMetricsSource(database));
   const audit = new AuditLog(database.db, key);
@@ -149,6 +157,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     audit,
     slack,
     clients: config.clients,
+    callbackAllow: config.callbackAllow,
+    ...(opts.callbackResolver ? { callbackResolver: opts.callbackResolver } : {}),
     log,
     now,
     ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
@@ -181,8 +191,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       ...(opts.routes ?? []),
     ],
     log,
+    ...(opts.httpLimits ? { limits: opts.httpLimits } : {}),
   });
-  server.keepAliveTimeout = 65_000;
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const sweepDeps = { approvals, log, now };

@@ -6,7 +6,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 
 export interface SigningKey {
   keyId: string;
@@ -60,4 +60,32 @@ export function loadSigningKey(setting: string | null, databasePath: string): Si
   writeFileSync(path, pem, { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return fromPem(pem, `generated:${path}`);
+}
+
+/** The key file's path when it is one (generated or named by AUDIT_SIGNING_KEY), else null (PEM text). */
+function keyPathOf(key: SigningKey): string | null {
+  if (key.source === 'AUDIT_SIGNING_KEY') return null;
+  return key.source.startsWith('generated:') ? key.source.slice('generated:'.length) : key.source;
+}
+
+/**
+ * One warning for the start when the trail can be rewritten or cut off unnoticed: no
+ * COUNTERSIGN_AUDIT_CHANNEL receives checkpoints outside the database, and (worse) the signing key
+ * sits in the data folder, beside the database it signs. Null when there is nothing to say.
+ */
+export function auditKeyWarning(
+  key: SigningKey,
+  databasePath: string,
+  auditChannel: string | null,
+): string | null {
+  if (auditChannel !== null) return null;
+  const dataDir = resolve(databasePath === ':memory:' ? process.cwd() : dirname(databasePath));
+  const keyPath = keyPathOf(key);
+  const besideData = keyPath !== null && resolve(keyPath).startsWith(`${dataDir}${sep}`);
+  const channel =
+    'set COUNTERSIGN_AUDIT_CHANNEL to a Slack channel that receives signed checkpoints, so a cut-off or rolled-back trail is caught (docs/audit.md)';
+  if (besideData) {
+    return `The audit signing key (${keyPath}) is in the data folder beside the database, and no COUNTERSIGN_AUDIT_CHANNEL is set: anyone who can read and write that folder can re-sign or cut off the audit trail without a trace. Set AUDIT_SIGNING_KEY to a key file outside the data folder, readable only by the server, and ${channel}.`;
+  }
+  return `No COUNTERSIGN_AUDIT_CHANNEL is set: someone who can write the database can cut off its newest audit events or restore an older copy without a trace; ${channel}.`;
 }

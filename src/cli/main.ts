@@ -10,13 +10,17 @@ Usage: countersign <command> [options]
 
 Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
+  sandbox          run the server with an emulated Slack on 127.0.0.1 (countersign sandbox --help)
   migrate          apply pending database migrations to DATABASE_PATH and exit
   doctor           check the configuration against Slack and this machine, with the fix for each problem
   backup <file>    copy the SQLite database while the server runs (online backup API), checked
   request          ask for approval and optionally wait for it (countersign request --help)
   cancel           withdraw a pending request: countersign cancel <id> [--reason <text>]
+  verify-approval  check an approval's attestation before acting on it (exit 0 / 1 / 4)
   policy check     validate a policy file        (countersign policy --help)
   policy explain   show what policy decides for a request body
+  mcp              MCP server with tools for an AI agent to ask for approval  (countersign mcp --help)
+  mcp-proxy        MCP gateway: an upstream MCP server's tools run only once approved  (countersign mcp-proxy --help)
   audit verify     check the audit trail's hash chain, signatures and checkpoints
   audit export     write the audit events to stdout (JSON Lines or CSV)
   audit pubkey     print the audit signing public key(s)  (countersign audit --help)
@@ -41,6 +45,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'serve':
       await (await import('../main.js')).serve();
       return -1;
+    case 'sandbox':
+      return (await import('./sandbox-command.js')).sandboxCommand(argv.slice(1));
     case 'migrate':
       return migrate();
     case 'backup':
@@ -51,10 +57,24 @@ export async function run(argv: string[]): Promise<number> {
       return (await import('./request-command.js')).requestCommand(argv.slice(1));
     case 'cancel':
       return (await import('./cancel-command.js')).cancelCommand(argv.slice(1));
+    case 'verify-approval': {
+      const { verifyApprovalCommand } = await import('./verify-approval-command.js');
+      return verifyApprovalCommand(argv.slice(1), {
+        env: process.env,
+        cwd: process.cwd(),
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    }
     case 'policy':
       return (await import('./policy-command.js')).policyCommand(argv.slice(1));
     case 'audit':
       return (await import('./audit-command.js')).auditCommand(argv.slice(1));
+    case 'mcp':
+      return (await import('./mcp-command.js')).mcpCommand(argv.slice(1));
+    case 'mcp-proxy':
+      return (await import('./mcp-proxy-command.js')).mcpProxyCommand(argv.slice(1));
     case undefined:
     case 'help':
     case '--help':

@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { decodeJwt, type JWTPayload } from 'jose';
+import type { Caller } from '../core/caller.js';
 import { explainPolicy, type Policy } from '../core/policy.js';
 import { parseCreateRequest } from '../core/request-schema.js';
+import type { Risk } from '../core/types.js';
+import { callerFromPayload } from '../identity/caller-claims.js';
 import { loadPolicyFile } from '../policy-file.js';
 import { loadDotEnv, readInput } from './read-input.js';
 
@@ -8,10 +13,16 @@ const HELP = `Usage:
   countersign policy check [file]
       Validates a policy file (default: $COUNTERSIGN_POLICY). Exit 0 when valid; otherwise every
       problem is printed as file:line: field: message and the exit code is 1.
-  countersign policy explain [request.json | -] [--policy file] [--client name]
+  countersign policy explain [request.json | -] [--policy file] [--client name] [--claims file]
       Shows which rule a request body would match and what follows (channel, approvers, quorum,
-      TTL, outcome) without creating anything. The body is read from the file, or from stdin.
-      --client defaults to "ci"; --policy defaults to $COUNTERSIGN_POLICY (none: built-in defaults).
+      TTL, attestation lifetime, outcome) without creating anything. The body is read from the
+      file, or from stdin. --client defaults to "ci"; --policy defaults to $COUNTERSIGN_POLICY
+      (none: built-in defaults). --claims explains a request from an OIDC caller: a JSON file of
+      the ID token's claims (iss, sub, repository, ref, actor, ...) or a file holding the token
+      itself (decoded, not verified); give --client the COUNTERSIGN_OIDC entry name, e.g. github.
+  countersign policy explain --mcp <name> --tool <tool> [--risk level] [--policy file] [--client name]
+      The same for a tool call through "countersign mcp-proxy --name <name>": the action
+      mcp.<name>.<tool>, with the risk the proxy is given (default medium). --client: the proxy's client.
 `;
 
 async function check(args: string[]): Promise<number> {
@@ -40,8 +51,24 @@ async function explain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { policy: { type: 'string' }, client: { type: 'string', default: 'ci' } },
+    options: {
+      policy: { type: 'string' },
+      client: { type: 'string', default: 'ci' },
+      claims: { type: 'string' },
+      mcp: { type: 'string' },
+      tool: { type: 'string' },
+      risk: { type: 'string' },
+    },
   });
+  let caller: Caller | null = null;
+  if (values.claims !== undefined) {
+    const read = readClaims(values.claims);
+    if ('error' in read) {
+      process.stderr.write(`countersign policy explain: ${read.error}\n`);
+      return 4;
+    }
+    caller = read.caller;
+  }
   const policyFile = values.policy ?? process.env.COUNTERSIGN_POLICY?.trim();
   let policy: Policy | null = null;
   if (policyFile) {
@@ -54,7 +81,16 @@ async function explain(args: string[]): Promise<number> {
     }
     policy = loaded.policy;
   }
-  const input = await readInput(positionals[0]);
+  const mcp = values.mcp !== undefined || values.tool !== undefined || values.risk !== undefined;
+  if (mcp && (!values.mcp || !values.tool || positionals.length > 0)) {
+    process.stderr.write(
+      `countersign policy explain: give both --mcp <name> and --tool <tool> (and no request body)\n\n${HELP}`,
+    );
+    return 4;
+  }
+  const input = mcp
+    ? await mcpToolBody(values.mcp as string, values.tool as string, values.risk)
+    : await readInput(positionals[0]);
   if (input === null) {
     process.stderr.write(`countersign policy explain: give a request body as a file or on stdin\n\n${HELP}`);
     return 4;
@@ -72,8 +108,45 @@ async function explain(args: string[]): Promise<number> {
     for (const issue of parsed.issues) process.stderr.write(`  ${issue.path}: ${issue.message}\n`);
     return 4;
   }
-  process.stdout.write(`${explainPolicy(policy, parsed.value, values.client ?? 'ci')}\n`);
+  process.stdout.write(`${explainPolicy(policy, parsed.value, values.client ?? 'ci', caller)}\n`);
   return 0;
+}
+
+/** A caller from a JSON file of claims, or from a file holding an ID token (decoded, not verified). */
+export function readClaims(file: string): { caller: Caller } | { error: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    return { error: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  let claims: JWTPayload;
+  try {
+    claims = text.startsWith('{') ? (JSON.parse(text) as JWTPayload) : decodeJwt(text);
+  } catch {
+    return { error: `${file} must hold a JSON object of claims, or an ID token` };
+  }
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+    return { error: `${file} must hold a JSON object of claims, or an ID token` };
+  }
+  const issuer = typeof claims.iss === 'string' ? claims.iss : '(no iss)';
+  return {
+    caller: callerFromPayload(issuer, { ...claims, sub: typeof claims.sub === 'string' ? claims.sub : '' }),
+  };
+}
+
+/** The request body `countersign mcp-proxy` would send for a call of `tool` (its arguments do not matter to policy). */
+async function mcpToolBody(server: string, tool: string, risk: string | undefined) {
+  const { toolCallRequest } = await import('../mcp/call-request.js');
+  const { actionPart } = await import('../mcp/names.js');
+  const settings = {
+    requester: { email: 'agent-user@example.com' },
+    ttlSeconds: 900,
+    risk: (risk ?? 'medium') as Risk,
+  };
+  const sent = toolCallRequest(actionPart(server), tool, null, {}, settings);
+  process.stdout.write(`MCP tool call: tool "${tool}" of server "${server}" through countersign mcp-proxy\n`);
+  return { text: sent.body, name: `mcp-proxy --name ${server}` };
 }
 
 export async function policyCommand(args: string[]): Promise<number> {

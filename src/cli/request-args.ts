@@ -34,17 +34,25 @@ The request (CONTRACT §3 fields; flags override or add to a JSON body from --fi
 
 Behaviour:
   -w, --wait                   wait for the decision and exit with its code (below)
+  --consume                    with --wait: once approved, mark the approval as used (POST .../consume),
+                               so it runs once; exit 4 if it was already used (a re-run of the same request)
   --json                       print the final request object as JSON on stdout
   --cancel-on-interrupt        on Ctrl-C or SIGTERM while waiting, cancel the request without asking
   --idempotency-key <key>      the webhook-id of the POST; run again with the same key and the same
                                body and you get the same request back, not a second card
                                (e.g. "deploy-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT")
   --url <url>                  the server's base URL (overrides COUNTERSIGN_URL)
+  --oidc-token <token|@file>   authenticate with a CI identity token (OIDC) instead of COUNTERSIGN_SECRET
+  --oidc-audience <aud>        the audience of GitHub ID tokens fetched automatically (default
+                               COUNTERSIGN_OIDC_AUDIENCE, else countersign)
   -h, --help                   show this help
 
 Environment (also read from ./.env when present; the environment wins):
   COUNTERSIGN_URL              the server's base URL, e.g. https://countersign.internal
   COUNTERSIGN_SECRET           this client's whsec_... secret (one entry of the server's COUNTERSIGN_CLIENTS)
+  COUNTERSIGN_OIDC_TOKEN       a CI identity token to send instead (e.g. a GitLab id_tokens variable)
+  In GitHub Actions with "permissions: id-token: write" and no secret, an ID token is fetched from
+  GitHub (ACTIONS_ID_TOKEN_REQUEST_URL / _TOKEN) for each call: no stored secret at all.
 
 Output:
   stdout   the request id (one line), or with --json the request object (the final one with --wait)
@@ -101,6 +109,9 @@ const options = {
   'cancel-on-interrupt': { type: 'boolean' },
   'idempotency-key': { type: 'string' },
   url: { type: 'string' },
+  'oidc-token': { type: 'string' },
+  'oidc-audience': { type: 'string' },
+  consume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -123,6 +134,9 @@ export function parseRequestArgs(argv: string[]): ParsedRequestArgs {
   }
   const extra = parsed.positionals.filter((p) => p !== '-');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (parsed.values.consume && !parsed.values.wait) {
+    throw new UsageError('--consume needs --wait: the approval is consumed once it is given');
+  }
   return { flags: parsed.values, bodyFromStdin: parsed.positionals.includes('-') };
 }
 

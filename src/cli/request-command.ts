@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Countersign, CountersignError, type RequestObject } from '../client/index.js';
-import { type Connection, ConnectionError, resolveConnection } from './connection.js';
+import { type Countersign, CountersignError, type RequestObject } from '../client/index.js';
+import { type ClientConnection, clientFor, resolveClientConnection } from './client-auth.js';
+import { ConnectionError } from './connection.js';
 import {
   applyFlags,
   hasFieldFlags,
@@ -57,10 +58,14 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The server and secret for this client (see `resolveConnection`); a missing one is a usage error. */
-function settings(io: RequestIo, flags: RequestFlags): Connection {
+/** The server and credentials for this client (see `resolveClientConnection`); a missing one is a usage error. */
+function settings(io: RequestIo, flags: RequestFlags): ClientConnection {
   try {
-    return resolveConnection(io.env, io.cwd, flags.url);
+    return resolveClientConnection(io.env, io.cwd, {
+      url: flags.url,
+      oidcToken: flags['oidc-token'],
+      oidcAudience: flags['oidc-audience'],
+    });
   } catch (err) {
     if (err instanceof ConnectionError) throw new UsageError(err.message);
     throw err;
@@ -135,14 +140,9 @@ export async function requestCommand(argv: string[], io: RequestIo = processIo()
       io.stdout.write(REQUEST_HELP);
       return 0;
     }
-    const { url, secret } = settings(io, flags);
+    const connection = settings(io, flags);
     const body = await buildBody(io, flags, bodyFromStdin);
-    const client = new Countersign({
-      url,
-      secret,
-      retries: 4,
-      ...(io.fetch ? { fetch: io.fetch } : {}),
-    });
+    const client = clientFor(connection, io.env, { retries: 4, ...(io.fetch ? { fetch: io.fetch } : {}) });
     let request = await client.requestApproval(
       body,
       flags['idempotency-key'] ? { idempotencyKey: flags['idempotency-key'] } : {},
@@ -164,7 +164,11 @@ export async function requestCommand(argv: string[], io: RequestIo = processIo()
       err('Run "countersign request --help" for usage.');
     } else if (e instanceof CountersignError) {
       const setting =
-        { bad_secret_format: 'COUNTERSIGN_SECRET: ', bad_url: 'COUNTERSIGN_URL: ' }[e.code] ?? '';
+        {
+          bad_secret_format: 'COUNTERSIGN_SECRET: ',
+          bad_url: 'COUNTERSIGN_URL: ',
+          oidc_token_unavailable: 'OIDC: ',
+        }[e.code] ?? '';
       err(`countersign request: ${setting}${e.message}`);
     } else {
       err(`countersign request: ${(e as Error).message}`);

@@ -111,6 +111,7 @@ export async function waitForOutcome(
       },
     });
     if (ticker) clearInterval(ticker);
+    if (decided.status === 'approved' && flags.consume) return await consumeThenFinish(decided);
     return finish(decided);
   } catch (e) {
     if (ticker) clearInterval(ticker);
@@ -121,6 +122,24 @@ export async function waitForOutcome(
   } finally {
     if (ticker) clearInterval(ticker);
     stopSignals();
+  }
+
+  /** --consume: the approval is used once; a second consume (a re-run) is refused, and so is acting on it. */
+  async function consumeThenFinish(approved: DecidedRequest): Promise<number> {
+    try {
+      const consumed = (await client.consume(approved.id)) as DecidedRequest;
+      finish(consumed);
+      log(`Consumed: this approval is now used (${consumed.consumed_at ?? 'now'}); run the action once.`);
+      return EXIT.approved;
+    } catch (e) {
+      for (const line of outcome(approved).lines) log(line);
+      log(`Not consumed: ${(e as Error).message}`);
+      if (flags.json)
+        io.stdout.write(
+          `${JSON.stringify(e instanceof CountersignError && e.request ? e.request : approved, null, 2)}\n`,
+        );
+      return EXIT.error;
+    }
   }
 
   async function onInterrupt(signal: Signal): Promise<number> {

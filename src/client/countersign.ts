@@ -1,13 +1,26 @@
 import { CountersignError } from './errors.js';
+import { githubActionsTokenProvider, inGitHubActions, type TokenProvider } from './oidc-token.js';
 import { decodeSecret, payloadSha256, verifyCallback } from './signing.js';
 import { abortedError, isRetryable, newWebhookId, retryDelay, sleep, Transport } from './transport.js';
 import type { ApprovalRequestInput, CallbackEvent, DecidedRequest, RequestObject } from './types.js';
+import { type AttestationResult, type VerifyApprovalOptions, verifyApproval } from './verify-approval.js';
 
 export interface CountersignOptions {
   /** The server's base URL, e.g. `https://countersign.internal` (COUNTERSIGN_URL). */
   url: string;
-  /** This client's `whsec_...` secret (COUNTERSIGN_SECRET). */
-  secret: string;
+  /** This client's `whsec_...` secret (COUNTERSIGN_SECRET). Give this or `oidcToken`, not both. */
+  secret?: string;
+  /**
+   * Authenticate with a CI identity token instead of a secret (`Authorization: Bearer`): the token,
+   * or a function that returns a fresh one (called before each call; cache it yourself). Without
+   * `secret` or `oidcToken`, inside a GitHub Actions job with `permissions: id-token: write`, the
+   * client fetches GitHub ID tokens itself (audience `oidcAudience`).
+   */
+  oidcToken?: string | TokenProvider;
+  /** The audience of the GitHub ID tokens it fetches itself: the server's COUNTERSIGN_OIDC_AUDIENCE (default `countersign`). */
+  oidcAudience?: string;
+  /** Where to find ACTIONS_ID_TOKEN_REQUEST_URL / _TOKEN (default process.env). */
+  env?: Record<string, string | undefined>;
   /** A fetch implementation (default: the global one). */
   fetch?: typeof fetch;
   /** Time allowed for one attempt of a call that does not long-poll (default 15 s). */
@@ -57,7 +70,7 @@ const isObject = (v: unknown): v is RequestObject =>
 export class Countersign {
   readonly url: string;
   private readonly http: Transport;
-  private readonly secret: string;
+  private readonly secret: string | null;
 
   constructor(options: CountersignOptions) {
     if (!options?.url) throw new CountersignError('url is required (COUNTERSIGN_URL)', { code: 'bad_url' });
@@ -71,10 +84,10 @@ export class Countersign {
       throw new CountersignError(`url "${options.url}" must be http(s)`, { code: 'bad_url' });
     }
     this.url = options.url.replace(/\/+$/, '');
-    this.secret = options.secret;
+    this.secret = options.secret ?? null;
     this.http = new Transport({
       baseUrl: this.url,
-      key: decodeSecret(options.secret ?? ''),
+      auth: authOf(options),
       fetch: options.fetch ?? globalThis.fetch,
       now: options.now ?? Date.now,
       newId: newWebhookId,
@@ -197,8 +210,52 @@ export class Countersign {
     }
   }
 
+  /**
+   * Marks an approved request as used (`POST .../consume`), so an executor runs it once: resolves
+   * with the request (`consumed_at` set) the first time; throws `already_consumed` (409) after.
+   * Retries reuse one `webhook-id`, so a retry of a consume that went through is not a second one.
+   */
+  async consume(id: string, opts: { signal?: AbortSignal } = {}): Promise<RequestObject> {
+    const what = `consuming ${id}`;
+    const res = await this.http.call('POST', `${this.target(id)}/consume`, '{}', {
+      webhookId: newWebhookId(),
+      signal: opts.signal,
+      what,
+    });
+    return this.object(res.body, what);
+  }
+
+  /**
+   * Verifies an approval's attestation against this server's published keys
+   * (`/.well-known/jwks.json`, unless `jwks` is given): signature, expiry and, when given, the
+   * payload and action. Give the token, or the request object that carries it.
+   */
+  async verifyApproval(
+    approval: string | RequestObject,
+    opts: Partial<VerifyApprovalOptions> = {},
+  ): Promise<AttestationResult> {
+    const token = typeof approval === 'string' ? approval : approval.attestation;
+    if (token === null) {
+      const r = approval as RequestObject;
+      return {
+        ok: false,
+        claims: null,
+        failures: [{ check: 'format', message: `${r.id} carries no attestation (it is ${r.status})` }],
+      };
+    }
+    return verifyApproval(token, { ...opts, jwks: opts.jwks ?? `${this.url}/.well-known/jwks.json` });
+  }
+
   /** Verifies a callback this client received (raw body, before JSON parsing) and returns the event. */
   verifyCallback(rawBody: string | Buffer, headers: Parameters<typeof verifyCallback>[1]): CallbackEvent {
+    if (this.secret === null) {
+      throw new CountersignError(
+        'verifying callbacks needs the client secret (callbacks are signed with it)',
+        {
+          code: 'bad_secret_format',
+        },
+      );
+    }
     return verifyCallback(rawBody, headers, this.secret);
   }
 
@@ -215,4 +272,33 @@ export class Countersign {
     }
     return body;
   }
+}
+
+/** A secret signs each call; an OIDC token (given, or fetched from GitHub Actions) is sent as a bearer. */
+function authOf(options: CountersignOptions): { key: Buffer } | { bearer: TokenProvider } {
+  const { secret, oidcToken } = options;
+  if (secret !== undefined && oidcToken !== undefined) {
+    throw new CountersignError('give either secret or oidcToken, not both', { code: 'no_credentials' });
+  }
+  if (oidcToken !== undefined) {
+    if (typeof oidcToken === 'function') return { bearer: oidcToken };
+    if (oidcToken.trim() === '') throw new CountersignError('oidcToken is empty', { code: 'no_credentials' });
+    return { bearer: () => oidcToken.trim() };
+  }
+  if (secret !== undefined) return { key: decodeSecret(secret) };
+  const env = options.env ?? process.env;
+  if (inGitHubActions(env)) {
+    return {
+      bearer: githubActionsTokenProvider({
+        env,
+        audience: options.oidcAudience ?? 'countersign',
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    };
+  }
+  throw new CountersignError(
+    'no credentials: give secret (COUNTERSIGN_SECRET) or oidcToken, or run in a GitHub Actions job with ' +
+      '"permissions: id-token: write"',
+    { code: 'no_credentials' },
+  );
 }

@@ -12,7 +12,10 @@ export type ClientErrorCode =
   | 'wait_timeout'
   | 'aborted'
   | 'bad_secret_format'
-  | 'bad_url';
+  | 'bad_url'
+  | 'no_credentials'
+  | 'oidc_token_unavailable'
+  | 'jwks_unavailable';
 
 /** Every failure of the client: the HTTP status (null when there was no answer), a code and a message. */
 export class CountersignError extends Error {
@@ -61,7 +64,14 @@ export function errorFromResponse(status: number, body: unknown, what: string): 
   const serverMessage = typeof b.message === 'string' ? b.message : null;
   const issues = Array.isArray(b.issues) ? (b.issues as ValidationIssue[]) : [];
   let message: string;
-  if (status === 401) {
+  if (status === 401 && code === 'invalid_token') {
+    message =
+      `${what}: the server refused the OIDC token (401 invalid_token)${serverMessage ? `: ${serverMessage}` : ''}. ` +
+      "Check that the server's COUNTERSIGN_OIDC lists the token's issuer and that the token's audience is its " +
+      'COUNTERSIGN_OIDC_AUDIENCE.';
+  } else if (status === 409 && code === 'already_consumed') {
+    message = `${what}: this approval has already been used (409 already_consumed); ask for a new one`;
+  } else if (status === 401) {
     message =
       `${what}: the server refused the signature (401 ${code}): bad secret or clock skew. ` +
       "Check that COUNTERSIGN_SECRET is this client's whsec_ secret as listed in the server's " +

@@ -8,10 +8,12 @@ export {
   type WaitOptions,
 } from './countersign.js';
 export { type ClientErrorCode, CountersignError } from './errors.js';
+export { cachedTokenProvider, githubActionsTokenProvider, type TokenProvider } from './oidc-token.js';
 export { payloadSha256, verifyCallback } from './signing.js';
 export type {
   ApprovalRequestInput,
   CallbackEvent,
+  Caller,
   DecidedRequest,
   FinalStatus,
   Requester,
@@ -21,3 +23,12 @@ export type {
   ValidationIssue,
   VoteObject,
 } from './types.js';
+export {
+  type AttestationCheck,
+  type AttestationClaims,
+  type AttestationFailure,
+  type AttestationResult,
+  fetchJwks,
+  type VerifyApprovalOptions,
+  verifyApproval,
+} from './verify-approval.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { signPayload, verifySignature } from '../http/verify-signature.js';
+import { signedPayload, signPayload, verifySignature } from '../http/verify-signature.js';
 import { CountersignError } from './errors.js';
 import type { CallbackEvent } from './types.js';
 
@@ -17,8 +17,23 @@ export function decodeSecret(secret: string): Buffer {
   return key;
 }
 
+/** The path that creates a request: the one POST signed over its body alone. */
+const CREATE_PATH = '/api/v1/requests';
+
+/**
+ * What an API call signs (CONTRACT §3): the raw body to create a request; the request target
+ * exactly as sent (`/api/v1/requests/req_...?wait=30`) for a call without a body; for every other
+ * POST (cancel, consume) the target, a line feed, then the raw body, so that a captured call
+ * cannot be replayed against another request.
+ */
+export function signedPayloadFor(method: 'GET' | 'POST', target: string, body: string | undefined): Buffer {
+  if (method === 'GET') return signedPayload('target', target, '');
+  const path = target.split('?', 1)[0];
+  return signedPayload(path === CREATE_PATH ? 'body' : 'target_and_body', target, body ?? '');
+}
+
 /** The three Standard Webhooks headers for one call. */
-export function signedHeaders(key: Buffer, webhookId: string, nowMs: number, payload: string) {
+export function signedHeaders(key: Buffer, webhookId: string, nowMs: number, payload: string | Buffer) {
   return signPayload(key, webhookId, Math.floor(nowMs / 1000), payload);
 }
 

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { CountersignError, errorFromResponse } from './errors.js';
-import { signedHeaders } from './signing.js';
+import type { TokenProvider } from './oidc-token.js';
+import { signedHeaders, signedPayloadFor } from './signing.js';
 
 export interface TransportOptions {
   baseUrl: string;
-  key: Buffer;
+  /** How calls prove the caller: Standard Webhooks signatures with this key, or an OIDC bearer token. */
+  auth: { key: Buffer } | { bearer: TokenProvider };
   fetch: typeof fetch;
   now: () => number;
   newId: () => string;
@@ -71,9 +73,10 @@ export class Transport {
   constructor(private readonly o: TransportOptions) {}
 
   /**
-   * One signed call with retries. `body` is the exact bytes to send (signed as they are); without a
-   * body the request target (path and query, exactly as sent) is signed. Returns a 2xx answer or
-   * throws a CountersignError.
+   * One signed call with retries. `body` is the exact bytes to send. What is signed follows the
+   * contract (`signedPayloadFor`): the body to create a request, the request target (path and query,
+   * exactly as sent) without a body, and the target, a line feed and the body for any other POST.
+   * Returns a 2xx answer or throws a CountersignError.
    */
   async call(method: 'GET' | 'POST', target: string, body: string | undefined, opts: CallOptions) {
     const retries = opts.retries ?? this.o.retries;
@@ -97,9 +100,12 @@ export class Transport {
   ): Promise<Answer> {
     const url = new URL(`${this.o.baseUrl}${target}`);
     const id = opts.webhookId ?? this.o.newId();
-    const payload = body ?? `${url.pathname}${url.search}`;
+    const payload = signedPayloadFor(method, `${url.pathname}${url.search}`, body);
     const headers: Record<string, string> = {
-      ...signedHeaders(this.o.key, id, this.o.now(), payload),
+      // A bearer call still sends webhook-id: it stays the idempotency key.
+      ...('key' in this.o.auth
+        ? signedHeaders(this.o.auth.key, id, this.o.now(), payload)
+        : { authorization: `Bearer ${await this.o.auth.bearer()}`, 'webhook-id': id }),
       'user-agent': 'countersign-client/1',
       accept: 'application/json',
     };

@@ -58,6 +58,13 @@ export function semanticProblems(file: PolicyFile, locate: (path: Path) => { lin
           });
         }
       }
+      // An auto-approved request is approved, so it gets an attestation; a denied one never does.
+      if (outcome === 'deny' && rule.attestation_ttl_seconds !== undefined) {
+        problems.push({
+          path: [...at, 'attestation_ttl_seconds'],
+          message: 'has no effect when outcome is deny (a refused request has no attestation); remove it',
+        });
+      }
     } else {
       problems.push(...quorumProblems(at, rule, defaults));
     }

@@ -1,4 +1,6 @@
+import type { Caller } from './caller.js';
 import { checkConditions, matchSubject } from './policy-match.js';
+import { bindRequester } from './policy-requester.js';
 import { resolvePolicy } from './policy-resolve.js';
 import type { Policy, PolicyOutcome } from './policy-types.js';
 import type { CreateRequestInput } from './request-schema.js';
@@ -14,9 +16,14 @@ const OUTCOME_WORDS: Record<PolicyOutcome, string> = {
  * A human-readable account of what the policy decides for a request and why, one fact per line
  * (for `countersign policy explain`).
  */
-export function explainPolicy(policy: Policy | null, input: CreateRequestInput, client: string): string {
-  const subject = matchSubject(input, client);
-  const effective = resolvePolicy(policy, input, client);
+export function explainPolicy(
+  policy: Policy | null,
+  input: CreateRequestInput,
+  client: string,
+  caller: Caller | null = null,
+): string {
+  const subject = matchSubject(input, client, caller);
+  const effective = resolvePolicy(policy, input, client, caller);
   const lines: string[] = [];
 
   const facts = [
@@ -27,6 +34,7 @@ export function explainPolicy(policy: Policy | null, input: CreateRequestInput, 
     `client ${JSON.stringify(subject.client)}`,
   ];
   lines.push(`Request: ${facts.join(', ')}`);
+  if (caller !== null) lines.push(`Caller: ${describeCaller(caller)}`);
 
   if (policy === null) {
     lines.push('Policy: none (COUNTERSIGN_POLICY is not set); the built-in defaults apply');
@@ -58,11 +66,15 @@ export function explainPolicy(policy: Policy | null, input: CreateRequestInput, 
   const channelSource = rule !== undefined && rule.channel !== null ? `rule "${rule.name}"` : 'defaults';
 
   lines.push(`Outcome: ${OUTCOME_WORDS[effective.outcome]}`);
+  const binding = explainBinding(policy, client, caller);
+  if (binding !== null) lines.push(binding);
   lines.push(
     effective.channel === null
       ? 'Channel: COUNTERSIGN_DEFAULT_CHANNEL (the policy names none)'
       : `Channel: ${effective.channel} (from ${channelSource})`,
   );
+  const attestation = `Attestation: valid ${effective.attestationTtlSeconds} s after the approval`;
+  if (effective.outcome === 'auto_approve') lines.push(attestation);
   if (effective.outcome !== 'review') return lines.join('\n');
 
   lines.push(`Approvers: ${describeApprovers(effective.approvers)}`);
@@ -83,7 +95,32 @@ export function explainPolicy(policy: Policy | null, input: CreateRequestInput, 
       ? 'Reminders: none'
       : `Reminders: to those who have not voted, at ${effective.reminderPoints.map(percent).join(', ')} of the TTL`,
   );
+  lines.push(attestation);
   return lines.join('\n');
+}
+
+/** The caller's issuer, subject and the claims people match on most, in one line. */
+function describeCaller(caller: Caller): string {
+  const shown = ['repository', 'project_path', 'ref', 'workflow', 'actor', 'user_login', 'environment']
+    .filter((k) => typeof caller.claims[k] === 'string')
+    .map((k) => `${k} ${JSON.stringify(caller.claims[k])}`);
+  return [`issuer ${caller.issuer}`, `subject ${JSON.stringify(caller.subject)}`, ...shown].join(', ');
+}
+
+function explainBinding(policy: Policy | null, client: string, caller: Caller | null): string | null {
+  const result = bindRequester(policy, client, caller);
+  switch (result.kind) {
+    case 'none':
+      return null;
+    case 'bound': {
+      const who = result.requester.slack_user_id ?? result.requester.email;
+      return `Requester: ${who}, bound by requesters (line ${result.binding.line}) from ${result.claim} "${result.value}"; the body cannot name anyone else`;
+    }
+    case 'unbound':
+      return result.required
+        ? `Requester: REFUSED (403): ${result.why}, and the binding (line ${result.binding.line}) is required`
+        : `Requester: taken from the body: ${result.why} (binding on line ${result.binding.line})`;
+  }
 }
 
 function details(conditions: { detail: string }[]): string {

@@ -1,3 +1,4 @@
+import { type Caller, claimOf, claimTexts } from './caller.js';
 import { compileGlob } from './glob.js';
 import type { Policy, PolicyMatch, PolicyRule } from './policy-types.js';
 import type { CreateRequestInput } from './request-schema.js';
@@ -9,6 +10,8 @@ export interface MatchSubject {
   environment: string | null;
   risk: string;
   client: string;
+  /** The OIDC caller whose claims `match.claims` looks at; null for a Standard Webhooks caller. */
+  caller: Caller | null;
 }
 
 export type MatchField = keyof PolicyMatch;
@@ -20,13 +23,18 @@ export interface ConditionResult {
   detail: string;
 }
 
-export function matchSubject(input: CreateRequestInput, client: string): MatchSubject {
+export function matchSubject(
+  input: CreateRequestInput,
+  client: string,
+  caller: Caller | null = null,
+): MatchSubject {
   return {
     action: input.action,
     resource: input.resource ?? null,
     environment: input.environment ?? null,
     risk: input.risk ?? 'medium',
     client,
+    caller,
   };
 }
 
@@ -64,7 +72,45 @@ export function checkConditions(rule: PolicyRule, subject: MatchSubject): Condit
           },
     );
   }
+  if (rule.match.claims !== null) results.push(...checkClaims(rule.match.claims, subject.caller));
   return results;
+}
+
+/**
+ * Each named claim must be carried by the caller's token and match one of its globs (a list claim
+ * matches when any of its items does). A request without an OIDC caller matches no claim condition.
+ */
+function checkClaims(wanted: Record<string, string[]>, caller: Caller | null): ConditionResult[] {
+  return Object.entries(wanted).map(([name, globs]): ConditionResult => {
+    const field = 'claims';
+    const shown = globs.map((g) => JSON.stringify(g)).join(', ');
+    if (caller === null) {
+      return {
+        field,
+        ok: false,
+        detail: `claims.${name}: the request has no OIDC caller, the rule wants ${shown}`,
+      };
+    }
+    const value = claimOf(caller, name);
+    const texts = claimTexts(value);
+    if (texts.length === 0) {
+      return {
+        field,
+        ok: false,
+        detail: `claims.${name}: the caller's token has none, the rule wants ${shown}`,
+      };
+    }
+    for (const text of texts) {
+      const hit = globs.find((g) => compileGlob(g)(text));
+      if (hit !== undefined)
+        return {
+          field,
+          ok: true,
+          detail: `claims.${name} ${JSON.stringify(text)} matches ${JSON.stringify(hit)}`,
+        };
+    }
+    return { field, ok: false, detail: `claims.${name} ${JSON.stringify(value)} matches none of ${shown}` };
+  });
 }
 
 export function ruleMatches(rule: PolicyRule, subject: MatchSubject): boolean {

@@ -10,6 +10,7 @@ import {
   policyFileSchema,
 } from './policy-schema.js';
 import {
+  DEFAULT_ATTESTATION_TTL_SECONDS,
   DEFAULT_REMINDERS,
   MAX_TTL_SECONDS,
   type ParsePolicyResult,
@@ -17,6 +18,7 @@ import {
   type PolicyApprovers,
   type PolicyDefaults,
   type PolicyRule,
+  type RequesterBinding,
 } from './policy-types.js';
 
 type Path = readonly PropertyKey[];
@@ -201,6 +203,7 @@ function buildPolicy(
     maxTtlSeconds: d.max_ttl_seconds ?? MAX_TTL_SECONDS,
     denyReasonRequired: d.deny_reason_required ?? true,
     reminders: d.reminders ? [...d.reminders] : [...DEFAULT_REMINDERS],
+    attestationTtlSeconds: d.attestation_ttl_seconds ?? DEFAULT_ATTESTATION_TTL_SECONDS,
   };
   const rules = (file.rules ?? []).map(
     (rule, index): PolicyRule => ({
@@ -213,6 +216,7 @@ function buildPolicy(
         environment: rule.match.environment ?? null,
         risk: rule.match.risk ? [...new Set(rule.match.risk)] : null,
         client: rule.match.client ?? null,
+        claims: rule.match.claims ? { ...rule.match.claims } : null,
       },
       outcome: rule.outcome ?? 'review',
       channel: rule.channel ?? null,
@@ -221,10 +225,21 @@ function buildPolicy(
       maxTtlSeconds: rule.max_ttl_seconds ?? null,
       denyReasonRequired: rule.deny_reason_required ?? null,
       reminders: rule.reminders ? [...rule.reminders] : null,
+      attestationTtlSeconds: rule.attestation_ttl_seconds ?? null,
+    }),
+  );
+  const requesters = (file.requesters ?? []).map(
+    (b, index): RequesterBinding => ({
+      client: b.client,
+      claim: b.claim,
+      users: { ...(b.users ?? {}) },
+      email: b.email ?? null,
+      required: b.required ?? false,
+      line: lineOf(['requesters', index]),
     }),
   );
   const hash = createHash('sha256').update(text, 'utf8').digest('hex');
-  return { hash, fileName, defaults, rules };
+  return { hash, fileName, defaults, rules, requesters };
 }
 
 function approversOf(a: PolicyFileSettings['approvers']): PolicyApprovers | null {

@@ -1,5 +1,7 @@
+import type { Caller } from './caller.js';
 import { findRule, matchSubject } from './policy-match.js';
 import {
+  DEFAULT_ATTESTATION_TTL_SECONDS,
   DEFAULT_REMINDERS,
   type EffectivePolicy,
   type Policy,
@@ -20,6 +22,7 @@ export function resolvePolicy(
   policy: Policy | null,
   input: CreateRequestInput,
   client: string,
+  caller: Caller | null = null,
 ): EffectivePolicy {
   const requestMin = input.min_approvals ?? 1;
   const requestTtl = input.ttl_seconds ?? 3600;
@@ -36,10 +39,11 @@ export function resolvePolicy(
       ttlSeconds: requestTtl,
       denyReasonRequired: true,
       reminderPoints: [...DEFAULT_REMINDERS],
+      attestationTtlSeconds: DEFAULT_ATTESTATION_TTL_SECONDS,
     };
   }
 
-  const found = findRule(policy, matchSubject(input, client));
+  const found = findRule(policy, matchSubject(input, client, caller));
   const rule = found?.rule ?? null;
   const d = policy.defaults;
   const approvers: PolicyApprovers = rule?.approvers ?? d.approvers;
@@ -59,7 +63,19 @@ export function resolvePolicy(
     ttlSeconds: Math.min(requestTtl, maxTtl),
     denyReasonRequired: rule?.denyReasonRequired ?? d.denyReasonRequired,
     reminderPoints: [...(rule?.reminders ?? d.reminders)],
+    attestationTtlSeconds: rule?.attestationTtlSeconds ?? d.attestationTtlSeconds,
   };
+}
+
+/**
+ * How long the attestation of an approval decided now stays valid: the setting of the rule that
+ * governed the request (recorded by name on the request), else the defaults; 15 minutes without a
+ * policy. A rule since renamed or removed falls back to the defaults.
+ */
+export function attestationTtlSeconds(policy: Policy | null, ruleName: string | null): number {
+  if (policy === null) return DEFAULT_ATTESTATION_TTL_SECONDS;
+  const rule = ruleName === null ? undefined : policy.rules.find((r) => r.name === ruleName);
+  return rule?.attestationTtlSeconds ?? policy.defaults.attestationTtlSeconds;
 }
 
 /** The request's own approver set, when it names at least one user or group (an empty set would not narrow). */

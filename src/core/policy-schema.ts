@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { globProblem } from './glob.js';
-import { MAX_TTL_SECONDS, POLICY_OUTCOMES } from './policy-types.js';
+import { CLAIM_NAME, requestersSchema } from './policy-schema-requesters.js';
+import { MAX_ATTESTATION_TTL_SECONDS, MAX_TTL_SECONDS, POLICY_OUTCOMES } from './policy-types.js';
 import { SLACK_GROUP_ID, SLACK_USER_ID } from './request-schema.js';
 import { RISKS } from './types.js';
 
@@ -15,7 +16,7 @@ export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** What an action glob may contain: the action alphabet plus glob syntax. */
 const ACTION_GLOB_CHARS = /^[a-z0-9._:\-*?[\]{},!^]+$/;
 
-export const TOP_KEYS = ['version', 'defaults', 'rules'] as const;
+export const TOP_KEYS = ['version', 'defaults', 'rules', 'requesters'] as const;
 export const SETTING_KEYS = [
   'channel',
   'approvers',
@@ -23,9 +24,11 @@ export const SETTING_KEYS = [
   'max_ttl_seconds',
   'deny_reason_required',
   'reminders',
+  'attestation_ttl_seconds',
 ] as const;
 export const RULE_KEYS = ['name', 'description', 'match', 'outcome', ...SETTING_KEYS] as const;
-export const MATCH_KEYS = ['action', 'resource', 'environment', 'risk', 'client'] as const;
+export const MATCH_KEYS = ['action', 'resource', 'environment', 'risk', 'client', 'claims'] as const;
+export const REQUESTER_KEYS = ['client', 'claim', 'users', 'email', 'required'] as const;
 export const APPROVER_KEYS = ['users', 'groups'] as const;
 
 export const MESSAGES = {
@@ -35,6 +38,7 @@ export const MESSAGES = {
   group: 'must be a Slack user group ID such as S012ABCDEF (starts with S)',
   minApprovals: 'must be an integer between 1 and 10',
   maxTtl: `must be a whole number of seconds between 10 and ${MAX_TTL_SECONDS} (30 days)`,
+  attestationTtl: `must be a whole number of seconds between 10 and ${MAX_ATTESTATION_TTL_SECONDS} (one day)`,
   boolean: 'must be true or false',
   reminder: 'must be a number between 0 and 1 (exclusive): the fraction of the TTL elapsed',
   reminders: 'must be a list of fractions of the TTL, such as [0.5, 0.9], or [] for no reminders',
@@ -49,6 +53,8 @@ export const MESSAGES = {
   actionChars:
     'can never match an action: actions only use a-z, 0-9, ".", "_", ":" and "-" (wildcards: * ? [...] {a,b})',
   emptyList: 'must list at least one value (omit the field to match anything)',
+  claimName: 'must be a claim name such as repository or ref (letters, digits, "_", ".", ":", "-")',
+  emptyClaims: 'must name at least one claim (omit "claims" to match any caller)',
   mapping: (what: string) => `must be a mapping (${what})`,
   list: (what: string) => `must be a value or a list of ${what}`,
 } as const;
@@ -117,7 +123,25 @@ const settingsShape = {
   max_ttl_seconds: intBetween(10, MAX_TTL_SECONDS, MESSAGES.maxTtl).optional(),
   deny_reason_required: z.boolean({ error: MESSAGES.boolean }).optional(),
   reminders: remindersSchema.optional(),
+  attestation_ttl_seconds: intBetween(10, MAX_ATTESTATION_TTL_SECONDS, MESSAGES.attestationTtl).optional(),
 };
+
+/** `claims: {repository: "acme/*", ref: [refs/heads/main]}`: a number or true/false is matched as its text. */
+const claimsMatchSchema = z
+  .record(
+    z.string().regex(CLAIM_NAME, { error: MESSAGES.claimName }),
+    z.preprocess(
+      (value) => (typeof value === 'number' || typeof value === 'boolean' ? String(value) : value),
+      oneOrMany(globSchema(false), 'claim globs', 50),
+    ),
+    {
+      error: (issue) =>
+        issue.code === 'invalid_key'
+          ? MESSAGES.claimName
+          : MESSAGES.mapping('claim name: glob or [globs], e.g. repository: "acme/*"'),
+    },
+  )
+  .refine((claims) => Object.keys(claims).length > 0, { error: MESSAGES.emptyClaims });
 
 const matchSchema = z.strictObject(
   {
@@ -140,8 +164,11 @@ const matchSchema = z.strictObject(
       'client names',
       50,
     ).optional(),
+    claims: claimsMatchSchema.optional(),
   },
-  { error: MESSAGES.mapping('action, resource, environment, risk, client; {} matches every request') },
+  {
+    error: MESSAGES.mapping('action, resource, environment, risk, client, claims; {} matches every request'),
+  },
 );
 
 const ruleSchema = z.strictObject(
@@ -166,6 +193,7 @@ export const policyFileSchema = z.strictObject(
       .array(ruleSchema, { error: 'must be a list of rules (each starting with "- name: ...")' })
       .max(500, { error: 'must list at most 500 rules' })
       .optional(),
+    requesters: requestersSchema.optional(),
   },
   { error: MESSAGES.mapping('version, defaults and rules') },
 );
@@ -185,5 +213,6 @@ export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
     if (third === 'match' && path.length === 3) return MATCH_KEYS;
     if (third === 'approvers' && path.length === 3) return APPROVER_KEYS;
   }
+  if (first === 'requesters' && typeof second === 'number' && path.length === 2) return REQUESTER_KEYS;
   return [];
 }

@@ -10,6 +10,11 @@ export const DEFAULT_REMINDERS = [0.5, 0.9];
 /** The CONTRACT's upper bound on `ttl_seconds`; also the default `max_ttl_seconds` (no cap). */
 export const MAX_TTL_SECONDS = 2_592_000;
 
+/** How long an approval's attestation stays valid after the decision, unless policy says otherwise (15 min). */
+export const DEFAULT_ATTESTATION_TTL_SECONDS = 900;
+/** The longest `attestation_ttl_seconds` a policy may set (one day): an approval is permission to act now. */
+export const MAX_ATTESTATION_TTL_SECONDS = 86_400;
+
 export interface PolicyApprovers {
   users: string[];
   groups: string[];
@@ -24,6 +29,8 @@ export interface PolicyDefaults {
   maxTtlSeconds: number;
   denyReasonRequired: boolean;
   reminders: number[];
+  /** Seconds an approval's attestation stays valid after the decision. */
+  attestationTtlSeconds: number;
 }
 
 /** A rule's conditions; null means the field was omitted and matches anything. */
@@ -36,6 +43,8 @@ export interface PolicyMatch {
   environment: string[] | null;
   risk: Risk[] | null;
   client: string[] | null;
+  /** Claim name → globs; the request's OIDC caller must carry each claim, matching one of its globs. */
+  claims: Record<string, string[]> | null;
 }
 
 export interface PolicyRule {
@@ -52,6 +61,25 @@ export interface PolicyRule {
   maxTtlSeconds: number | null;
   denyReasonRequired: boolean | null;
   reminders: number[] | null;
+  attestationTtlSeconds: number | null;
+}
+
+/**
+ * Binds the requester of an OIDC caller's request to a person: the value of `claim` in the token
+ * (GitHub `actor`, GitLab `user_login`) looked up in `users`, else put into the `email` pattern.
+ */
+export interface RequesterBinding {
+  /** The COUNTERSIGN_OIDC entry name (the caller's client name) this binding applies to. */
+  client: string;
+  claim: string;
+  /** Claim value → a Slack user ID (`U...`/`W...`) or an email address. */
+  users: Record<string, string>;
+  /** E.g. `{value}@example.com`; null: only `users` bind. */
+  email: string | null;
+  /** Refuse a caller whose claim binds to nobody (instead of keeping the body's requester). */
+  required: boolean;
+  /** 1-based line in the policy file, for explanations. */
+  line: number;
 }
 
 export interface Policy {
@@ -61,6 +89,8 @@ export interface Policy {
   defaults: PolicyDefaults;
   /** In file order; the first rule that matches applies. */
   rules: PolicyRule[];
+  /** At most one per client name. */
+  requesters: RequesterBinding[];
 }
 
 export type ParsePolicyResult = { ok: true; policy: Policy } | { ok: false; errors: string[] };
@@ -82,4 +112,6 @@ export interface EffectivePolicy {
   ttlSeconds: number;
   denyReasonRequired: boolean;
   reminderPoints: number[];
+  /** Seconds the attestation of an approval stays valid after the decision. */
+  attestationTtlSeconds: number;
 }

@@ -13,11 +13,14 @@ export {
   ruleMatches,
 } from './policy-match.js';
 export { parsePolicy } from './policy-parse.js';
-export { resolvePolicy } from './policy-resolve.js';
+export { applyRequesterBinding, type BindingResult, bindRequester } from './policy-requester.js';
+export { attestationTtlSeconds, resolvePolicy } from './policy-resolve.js';
 export { SLACK_CHANNEL_ID } from './policy-schema.js';
 export {
+  DEFAULT_ATTESTATION_TTL_SECONDS,
   DEFAULT_REMINDERS,
   type EffectivePolicy,
+  MAX_ATTESTATION_TTL_SECONDS,
   MAX_TTL_SECONDS,
   type ParsePolicyResult,
   POLICY_OUTCOMES,
@@ -27,4 +30,5 @@ export {
   type PolicyMatch,
   type PolicyOutcome,
   type PolicyRule,
+  type RequesterBinding,
 } from './policy-types.js';

@@ -4,11 +4,13 @@ import type { Approvals } from '../approvals/service.js';
 import type { ClientSecret } from '../config.js';
 import { toRequestObject } from '../core/request-object.js';
 import { parseCreateRequest, type ValidationIssue } from '../core/request-schema.js';
+import { checkCallbackUrl } from '../egress/callback-url.js';
 import type { Logger } from '../log.js';
-import { BodyTooLargeError, readBody } from './read-body.js';
-import { sendError, sendJson } from './respond.js';
+import { API_BODY_LIMIT, SMALL_BODY_LIMIT } from './limits.js';
+import { readBodyOrRefuse } from './read-body.js';
+import { refuse, sendError, sendJson } from './respond.js';
 import type { Route, RoutedRequest } from './router.js';
-import { verifySignature } from './verify-signature.js';
+import { checkSignatureHeaders, type SignedAs, signedPayload, verifySignature } from './verify-signature.js';
 
 export interface ApiDeps {
   approvals: Approvals;
@@ -32,30 +34,19 @@ function isJson(req: IncomingMessage): boolean {
   return type === 'application/json';
 }
 
-/** Reads the body and checks the signature; answers the error itself and returns null on failure. */
-async function authenticate(deps: ApiDeps, req: Req, res: ServerResponse, needsJson: boolean) {
-  if (needsJson && !isJson(req)) {
-    req.resume();
-    sendError(res, 415, 'unsupported_media_type', {
-      message: 'send the body as Content-Type: application/json',
-    });
-    return null;
-  }
-  let body: Buffer;
-  try {
-    body = await readBody(req);
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) {
-      sendError(res, 413, 'payload_too_large', { message: 'the body may be at most 1 MiB' });
-      req.destroy();
-      return null;
-    }
-    throw err;
-  }
-  if (!needsJson && body.length > 0 && !isJson(req)) {
-    sendError(res, 415, 'unsupported_media_type', {
-      message: 'send the body as Content-Type: application/json',
-    });
+const requireJson = (req: IncomingMessage, res: ServerResponse) =>
+  refuse(req, res, 415, 'unsupported_media_type', {
+    message: 'send the body as Content-Type: application/json',
+  });
+
+/**
+ * Checks the signature over what a call of kind `as` signs (verify-signature.ts). Everything that
+ * needs no body (content type, the three headers, the timestamp) is checked before the body is
+ * read. Answers the error itself and returns null on failure.
+ */
+async function authenticate(deps: ApiDeps, req: Req, res: ServerResponse, as: SignedAs) {
+  if (as === 'body' && !isJson(req)) {
+    requireJson(req, res);
     return null;
   }
   const headers = {
@@ -63,12 +54,19 @@ async function authenticate(deps: ApiDeps, req: Req, res: ServerResponse, needsJ
     timestamp: header(req, 'webhook-timestamp'),
     signature: header(req, 'webhook-signature'),
   };
-  // A request without a body is signed over its request target exactly as sent (an empty
-  // payload is accepted too, for libraries that sign the empty body).
-  let verified = verifySignature(headers, body.length > 0 ? body : (req.url ?? ''), deps.clients, deps.now());
-  if (!verified.ok && body.length === 0 && req.method === 'POST') {
-    verified = verifySignature(headers, body, deps.clients, deps.now());
+  const early = checkSignatureHeaders(headers, deps.now());
+  if (!early.ok) {
+    deps.log.warn('api signature refused', { path: req.url, why: early.why });
+    refuse(req, res, 401, 'invalid_signature');
+    return null;
   }
+  const body = await readBodyOrRefuse(req, res);
+  if (body === null) return null;
+  if (as === 'target_and_body' && body.length > 0 && !isJson(req)) {
+    requireJson(req, res);
+    return null;
+  }
+  const verified = verifySignature(headers, signedPayload(as, req.url ?? '', body), deps.clients, deps.now());
   if (!verified.ok) {
     deps.log.warn('api signature refused', { path: req.url, why: verified.why });
     sendError(res, 401, 'invalid_signature');
@@ -88,56 +86,31 @@ function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; is
   }
 }
 
-/**
- * Whether `url` starts with one of the allowed prefixes at a boundary: a prefix that ends in the
- * host (`https://hooks.example.com`, `http://127.0.0.1`) must be followed by `/`, `:`, `?`, `#` or
- * the end, so `https://hooks.example.com.attacker.net` does not pass; and credentials in the URL
- * (`http://127.0.0.1:80@attacker.net/`) are refused, since they can disguise the host.
- */
-export function callbackAllowed(url: string, prefixes: readonly string[]): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.username !== '' || parsed.password !== '') return false;
-  return prefixes.some((prefix) => {
-    if (!url.startsWith(prefix)) return false;
-    const afterScheme = prefix.indexOf('://');
-    const hasPath = afterScheme >= 0 && prefix.indexOf('/', afterScheme + 3) >= 0;
-    // A prefix ending in a separator (`https://`, `http://localhost:`) is taken as written.
-    if (hasPath || !/[A-Za-z0-9\]]$/.test(prefix)) return true;
-    const next = url.charAt(prefix.length);
-    return next === '' || '/:?#'.includes(next);
-  });
-}
-
 function guard(deps: ApiDeps, handler: (req: Req, res: ServerResponse) => Promise<void>) {
   return (req: Req, res: ServerResponse) => {
     if (!deps.accepting()) {
-      req.resume();
-      sendError(res, 503, 'shutting_down', { message: 'the server is shutting down; retry shortly' });
+      refuse(req, res, 503, 'shutting_down', { message: 'the server is shutting down; retry shortly' });
       return;
     }
     handler(req, res).catch((err: unknown) => {
       deps.log.error('api handler failed', { path: req.url, error: err });
-      sendError(res, 500, 'internal_error', { message: 'unexpected server error; it has been logged' });
+      refuse(req, res, 500, 'internal_error', { message: 'unexpected server error; it has been logged' });
     });
   };
 }
 
 async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
-  const auth = await authenticate(deps, req, res, true);
+  const auth = await authenticate(deps, req, res, 'body');
   if (!auth) return;
   const json = parseJson(auth.body);
   if (!json.ok) return sendError(res, 400, 'invalid_request', { issues: json.issues });
   const parsed = parseCreateRequest(json.value);
   if (!parsed.ok) return sendError(res, 400, 'invalid_request', { issues: parsed.issues });
   const url = parsed.value.callback_url;
-  if (url !== undefined && !callbackAllowed(url, deps.callbackAllow)) {
+  const callback = url === undefined ? null : checkCallbackUrl(url, deps.callbackAllow);
+  if (callback !== null && !callback.ok) {
     return sendError(res, 400, 'invalid_request', {
-      issues: [{ path: 'callback_url', message: `must start with one of: ${deps.callbackAllow.join(', ')}` }],
+      issues: [{ path: 'callback_url', message: callback.message }],
     });
   }
   const sha = createHash('sha256').update(auth.body).digest('hex');
@@ -175,7 +148,7 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
 }
 
 async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
-  const auth = await authenticate(deps, req, res, false);
+  const auth = await authenticate(deps, req, res, 'target');
   if (!auth) return;
   const id = req.params.id ?? '';
   const waitParam = new URL(req.url ?? '/', 'http://x').searchParams.get('wait');
@@ -201,7 +174,7 @@ async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
 }
 
 async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
-  const auth = await authenticate(deps, req, res, false);
+  const auth = await authenticate(deps, req, res, 'target_and_body');
   if (!auth) return;
   let reason: string | null = null;
   if (auth.body.length > 0) {
@@ -232,16 +205,28 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
 /** The pipeline API and `/healthz`, mounted on the product's HTTP server (src/http/listener.ts). */
 export function apiRoutes(deps: ApiDeps): Route[] {
   return [
-    { path: '/api/v1/requests', method: 'POST', handler: guard(deps, (q, s) => createRequest(deps, q, s)) },
-    { path: '/api/v1/requests/:id', method: 'GET', handler: guard(deps, (q, s) => getRequest(deps, q, s)) },
+    {
+      path: '/api/v1/requests',
+      method: 'POST',
+      bodyLimit: API_BODY_LIMIT,
+      handler: guard(deps, (q, s) => createRequest(deps, q, s)),
+    },
+    {
+      path: '/api/v1/requests/:id',
+      method: 'GET',
+      bodyLimit: 0,
+      handler: guard(deps, (q, s) => getRequest(deps, q, s)),
+    },
     {
       path: '/api/v1/requests/:id/cancel',
       method: 'POST',
+      bodyLimit: SMALL_BODY_LIMIT,
       handler: guard(deps, (q, s) => cancelRequest(deps, q, s)),
     },
     {
       path: '/healthz',
       method: 'GET',
+      bodyLimit: 0,
       handler: (_req, res) =>
         deps.accepting()
           ? sendJson(res, 200, { ok: true })

@@ -18,6 +18,7 @@ export function cliFileRoute(file = join(packageRoot(), 'dist', 'countersign.mjs
   return {
     method: 'GET',
     path: CLI_FILE_PATH,
+    bodyLimit: 0,
     handler: (req, res) => {
       req.resume();
       if (!cached && existsSync(file)) {

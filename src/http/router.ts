@@ -1,14 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BodyBudget } from './limits.js';
 
 export type Method = 'GET' | 'POST';
 
-/** A request with the route's `:name` parameters, decoded. */
-export type RoutedRequest = IncomingMessage & { params: Record<string, string> };
+/**
+ * A request with the route's `:name` parameters (decoded), its body limit and the server's body
+ * budget (read it with `readBody`).
+ */
+export type RoutedRequest = IncomingMessage & {
+  params: Record<string, string>;
+  bodyLimit: number;
+  bodyBudget: BodyBudget;
+};
 
 export interface Route {
   method: Method;
   /** `/api/v1/requests/:id/cancel`: literal segments and `:name` parameters (one segment each). */
   path: string;
+  /**
+   * The largest body this route reads, in bytes (default 1 MiB; 0: it takes no body). A request
+   * that announces more is answered `413` by the listener before a byte of it is read.
+   */
+  bodyLimit?: number;
   handler: (req: RoutedRequest, res: ServerResponse) => void;
 }
 

@@ -26,6 +26,7 @@ export function metricsRoute(metrics: Metrics, token: string | null): Route {
   return {
     method: 'GET',
     path: '/metrics',
+    bodyLimit: 0,
     handler: (req, res) => {
       req.resume();
       if (token !== null) {

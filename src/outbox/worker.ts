@@ -2,6 +2,7 @@ import type { OutboxPayload } from '../approvals/outbox-items.js';
 import type { Approvals } from '../approvals/service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientSecret } from '../config.js';
+import type { Resolver } from '../egress/pinned-post.js';
 import type { Logger } from '../log.js';
 import type { OpenDatabase } from '../store/db.js';
 import type { OutboxRow } from '../store/outbox-repo.js';
@@ -21,6 +22,10 @@ export interface WorkerDeps {
   concurrency?: number;
   pollMs?: number;
   callbackTimeoutMs?: number;
+  /** `COUNTERSIGN_CALLBACK_ALLOW`: callback URLs and their addresses are checked at every attempt. */
+  callbackAllow: readonly string[];
+  /** Resolves callback hosts (tests inject one). */
+  callbackResolver?: Resolver;
   /** Told the result of every callback attempt (metrics). */
   onCallback?: (ok: boolean) => void;
 }
@@ -190,7 +195,11 @@ export class OutboxWorker {
     const result =
       keys.length === 0
         ? { ok: false as const, error: `client ${request?.client ?? '?'} has no secret configured any more` }
-        : await deliverCallback(payload, keys, this.deps.now(), this.deps.callbackTimeoutMs);
+        : await deliverCallback(payload, keys, this.deps.now(), {
+            ...(this.deps.callbackTimeoutMs !== undefined ? { timeoutMs: this.deps.callbackTimeoutMs } : {}),
+            allow: this.deps.callbackAllow,
+            ...(this.deps.callbackResolver ? { resolve: this.deps.callbackResolver } : {}),
+          });
     this.deps.onCallback?.(result.ok);
     const now = this.deps.now();
     const attempts = row.attempts + 1;
@@ -210,7 +219,9 @@ export class OutboxWorker {
       });
       return;
     }
-    if (now - row.createdAt >= CALLBACK_RETRY_WINDOW_MS) {
+    // A refused URL or address is given up at once: retrying cannot make it allowed.
+    const refused = !result.ok && result.permanent === true;
+    if (refused || now - row.createdAt >= CALLBACK_RETRY_WINDOW_MS) {
       this.deps.database.tx(() => {
         this.deps.approvals.outbox.giveUp(row.id, now, result.error);
         this.deps.audit.append(
@@ -223,10 +234,10 @@ export class OutboxWorker {
           now,
         );
       });
-      this.deps.log.error('callback given up after 24 hours of retries', {
-        requestId: row.requestId,
-        url: payload.url,
-      });
+      this.deps.log.error(
+        refused ? 'callback refused; not retried' : 'callback given up after 24 hours of retries',
+        { requestId: row.requestId, url: payload.url, error: result.error },
+      );
       return;
     }
     const delay = callbackDelay(payload.webhookId, attempts);

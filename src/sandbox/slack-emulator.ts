@@ -1,7 +1,10 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkMessage, checkModal } from '../../blocks/limits.js';
+import type { EmulatorEvent, Ephemeral, OpenView } from './emulator-events.js';
+
+export type { EmulatorEvent, Ephemeral, OpenView } from './emulator-events.js';
 
 export interface EmulatedUser {
   id: string;
@@ -40,6 +43,8 @@ export interface Message {
   text: string;
   blocks?: unknown[];
   updates: number;
+  /** When it was posted (Unix ms). */
+  at: number;
 }
 
 export interface UploadedFile {
@@ -49,6 +54,18 @@ export interface UploadedFile {
   filename: string;
   title?: string;
   content: string;
+  /** The comment posted with it (`initial_comment`), if any. */
+  comment?: string;
+  /** Its place in the conversation, from the same counter as message timestamps. */
+  ts: string;
+  at: number;
+}
+
+export interface WorkspaceState {
+  seq: number;
+  messages: Message[];
+  files: UploadedFile[];
+  homes: Record<string, Record<string, unknown>>;
 }
 
 /** A message sent to a `response_url` (a slash command's or an action's reply). */
@@ -56,6 +73,7 @@ export interface ResponsePost {
   token: string;
   body: Record<string, unknown>;
   at: number;
+  ts: string;
 }
 
 /** One Web API method: the call's arguments (and its token) in, Slack's JSON answer out. */
@@ -83,6 +101,18 @@ export class SlackEmulator {
   readonly invalidTokens = new Set<string>();
   /** Scopes reported in the `x-oauth-scopes` header of each answer to a bot token; null: no header. */
   grantedScopes: string[] | null = null;
+  /** Ephemeral messages (chat.postEphemeral), each visible to one user. */
+  readonly ephemeralMessages: Ephemeral[] = [];
+  /** Modals opened with views.open and not closed yet, by view id. */
+  readonly views = new Map<string, OpenView>();
+  /** Who was given each trigger id (see `issueTrigger`): the modal it opens is theirs. */
+  readonly triggerOwners = new Map<string, string>();
+  /** Who invoked the command or action behind each response URL token (see `issueResponseUrl`). */
+  readonly responseOwners = new Map<string, string>();
+  /** The link `chat.getPermalink` answers; by default a fake slack.test address. */
+  permalink: (channel: string, ts: string) => string = (channel, ts) =>
+    `https://fake.slack.test/archives/${channel}/p${ts.replace('.', '')}`;
+  private readonly emitter = new EventEmitter();
   /** Slack's chat.postMessage allowance per channel; null = unlimited. */
   postsPerSecondPerChannel: number | null = null;
   private readonly postTimes = new Map<string, number[]>();
@@ -130,6 +160,67 @@ export class SlackEmulator {
   /** Adds (or replaces) the handler of a Web API method, e.g. `apps.connections.open` for Socket Mode. */
   register(method: string, handler: Handler): void {
     this.handlers[method] = handler;
+  }
+
+  /** Calls `listener` on every change people would see (messages, files, ephemerals, views); returns an unsubscribe. */
+  onChange(listener: (event: EmulatorEvent) => void): () => void {
+    this.emitter.on('change', listener);
+    return () => this.emitter.off('change', listener);
+  }
+
+  private emit(event: EmulatorEvent): void {
+    this.emitter.emit('change', event);
+  }
+
+  /** A fresh trigger id for an interaction by `user` (valid for one views.open, as in Slack). */
+  issueTrigger(user: string): string {
+    this.seq += 1;
+    const trigger = `${this.seq}.${Date.now()}.${Math.random().toString(16).slice(2, 10)}`;
+    this.triggers.add(trigger);
+    this.triggerOwners.set(trigger, user);
+    return trigger;
+  }
+
+  /** A response URL for a command or action by `user`; what is posted to it is shown to them. */
+  issueResponseUrl(user: string): string {
+    this.seq += 1;
+    const token = `r${this.seq}${Math.random().toString(16).slice(2, 10)}`;
+    this.responseOwners.set(token, user);
+    return this.responseUrl(token);
+  }
+
+  /** What a workspace keeps across restarts: messages, files and Home tabs (not ephemerals or open modals). */
+  exportState(): WorkspaceState {
+    return {
+      seq: this.seq,
+      messages: this.messages,
+      files: this.files,
+      homes: Object.fromEntries(this.homes),
+    };
+  }
+
+  /** Restores what `exportState` returned; new timestamps continue after the restored ones. */
+  importState(state: WorkspaceState): void {
+    this.messages.push(...state.messages);
+    this.files.push(...state.files);
+    for (const [user, view] of Object.entries(state.homes)) this.homes.set(user, view);
+    this.seq = Math.max(this.seq, state.seq);
+  }
+
+  /** Shows errors inside an open modal (the app answered `response_action: errors`). */
+  setViewErrors(viewId: string, errors: Record<string, string>): void {
+    const open = this.views.get(viewId);
+    if (!open) return;
+    open.errors = errors;
+    this.emit({ kind: 'view', view: open });
+  }
+
+  /** Closes a modal (submitted and accepted, or dismissed). */
+  closeView(viewId: string): void {
+    const open = this.views.get(viewId);
+    if (!open) return;
+    this.views.delete(viewId);
+    this.emit({ kind: 'view_closed', view: open });
   }
 
   /** The next call of `method` fails with `error` (HTTP 200 `ok:false`), or a 429 when status is 429. */
@@ -184,7 +275,9 @@ export class SlackEmulator {
       const problems = checkMessage({ text: body.text ?? '', blocks: body.blocks ?? [] });
       if (problems.length > 0)
         return this.send(res, 400, { ok: false, error: 'invalid_blocks', errors: problems });
-      this.responses.push({ token: path.slice('/respond/'.length), body, at: Date.now() });
+      const response = { token: path.slice('/respond/'.length), body, at: Date.now(), ts: this.nextTs() };
+      this.responses.push(response);
+      this.emit({ kind: 'response', response });
       return this.send(res, 200, { ok: true });
     }
     const method = path.replace(/^\/api\//, '');
@@ -256,10 +349,12 @@ export class SlackEmulator {
         ts: this.nextTs(),
         text: String(a.text ?? ''),
         updates: 0,
+        at: Date.now(),
         ...(a.thread_ts ? { thread_ts: String(a.thread_ts) } : {}),
         ...(a.blocks ? { blocks: a.blocks as unknown[] } : {}),
       };
       this.messages.push(msg);
+      this.emit({ kind: 'message', message: msg });
       return { ok: true, channel: msg.channel, ts: msg.ts, message: { text: msg.text, ts: msg.ts } };
     },
     'chat.update': (a) => {
@@ -270,15 +365,29 @@ export class SlackEmulator {
       msg.text = String(a.text ?? '');
       msg.blocks = (a.blocks as unknown[]) ?? [];
       msg.updates += 1;
+      this.emit({ kind: 'message', message: msg });
       return { ok: true, channel: msg.channel, ts: msg.ts };
     },
-    'chat.postEphemeral': (a) =>
-      a.user && a.channel
-        ? { ok: true, message_ts: this.nextTs() }
-        : { ok: false, error: 'user_not_in_channel' },
+    'chat.postEphemeral': (a) => {
+      if (!a.user || !a.channel) return { ok: false, error: 'user_not_in_channel' };
+      const problems = checkMessage({ text: String(a.text ?? ''), blocks: (a.blocks as never) ?? [] });
+      if (problems.length > 0) return { ok: false, error: 'invalid_blocks', errors: problems };
+      const ephemeral: Ephemeral = {
+        channel: String(a.channel),
+        user: String(a.user),
+        ts: this.nextTs(),
+        text: String(a.text ?? ''),
+        at: Date.now(),
+        ...(a.blocks ? { blocks: a.blocks as unknown[] } : {}),
+        ...(a.thread_ts ? { thread_ts: String(a.thread_ts) } : {}),
+      };
+      this.ephemeralMessages.push(ephemeral);
+      this.emit({ kind: 'ephemeral', ephemeral });
+      return { ok: true, message_ts: ephemeral.ts };
+    },
     'chat.getPermalink': (a) => ({
       ok: true,
-      permalink: `https://fake.slack.test/archives/${String(a.channel)}/p${String(a.message_ts).replace('.', '')}`,
+      permalink: this.permalink(String(a.channel), String(a.message_ts)),
     }),
     'users.info': (a) => {
       const u = this.users.get(String(a.user));
@@ -332,13 +441,25 @@ export class SlackEmulator {
       this.triggers.delete(trigger);
       const problems = checkModal(a.view as never);
       if (problems.length > 0) return { ok: false, error: 'invalid_arguments', errors: problems };
-      return { ok: true, view: { id: `V${this.nextTs().replace('.', '')}` } };
+      const view = (typeof a.view === 'string' ? JSON.parse(a.view) : a.view) as Record<string, unknown>;
+      const open: OpenView = {
+        id: `V${this.nextTs().replace('.', '')}`,
+        user: this.triggerOwners.get(trigger) ?? null,
+        view,
+        errors: null,
+      };
+      this.triggerOwners.delete(trigger);
+      this.views.set(open.id, open);
+      this.emit({ kind: 'view', view: open });
+      return { ok: true, view: { ...view, id: open.id } };
     },
     'views.publish': (a) => {
       if (!a.user_id) return { ok: false, error: 'invalid_arguments' };
       const problems = checkModal(a.view as never);
       if (problems.length > 0) return { ok: false, error: 'invalid_arguments', errors: problems };
-      this.homes.set(String(a.user_id), a.view as Record<string, unknown>);
+      const view = (typeof a.view === 'string' ? JSON.parse(a.view) : a.view) as Record<string, unknown>;
+      this.homes.set(String(a.user_id), view);
+      this.emit({ kind: 'home', user: String(a.user_id), view });
       return { ok: true, view: { id: 'VHOME' } };
     },
     'files.getUploadURLExternal': (a) => {
@@ -354,14 +475,19 @@ export class SlackEmulator {
       for (const f of files) {
         const up = this.uploads.get(f.id);
         if (!up) return { ok: false, error: 'file_not_found' };
-        this.files.push({
+        const file: UploadedFile = {
           id: f.id,
           channel: String(a.channel_id),
           filename: up.filename,
           content: up.content ?? '',
+          ts: this.nextTs(),
+          at: Date.now(),
           ...(f.title ? { title: f.title } : {}),
           ...(a.thread_ts ? { thread_ts: String(a.thread_ts) } : {}),
-        });
+          ...(a.initial_comment ? { comment: String(a.initial_comment) } : {}),
+        };
+        this.files.push(file);
+        this.emit({ kind: 'file', file });
       }
       return { ok: true, files: files.map((f) => ({ id: f.id })) };
     },

@@ -1,20 +1,12 @@
-import type { IncomingMessage } from 'node:http';
-import { App, type Receiver as BoltReceiver, HTTPReceiver } from '@slack/bolt';
+import { App, type Receiver as BoltReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Config } from '../config.js';
-import { sendError } from '../http/respond.js';
 import type { Route } from '../http/router.js';
 import { boltLogger, type Level, type Logger } from '../log.js';
+import { slackHttpEndpoint } from './http-endpoint.js';
 import { socketModeLink } from './socket-mode.js';
 
-export const SLACK_ENDPOINT = '/slack/events';
-const SLACK_TOLERANCE_SECONDS = 300;
-
-function slackTimestampFresh(req: IncomingMessage, nowMs: number): boolean {
-  const raw = req.headers['x-slack-request-timestamp'];
-  const ts = Number(Array.isArray(raw) ? raw[0] : raw);
-  return Number.isFinite(ts) && Math.abs(nowMs / 1000 - ts) <= SLACK_TOLERANCE_SECONDS;
-}
+export { SLACK_ENDPOINT } from './http-endpoint.js';
 
 export interface SlackAppOptions {
   config: Config;
@@ -40,9 +32,8 @@ export interface SlackApp {
 
 /**
  * The Bolt app, in one of two modes with the same listeners.
- * - HTTP: Slack's requests reach it through `route` (`POST /slack/events` on the product's own
- *   server, src/http/listener.ts): Bolt's receiver verifies the signature; the route first refuses
- *   timestamps from the future, which Bolt lets through.
+ * - HTTP: Slack's requests reach it only through `route` (`POST /slack/events` on the product's own
+ *   server), which verifies them first (src/slack/http-endpoint.ts).
  * - Socket Mode (SLACK_APP_TOKEN set): Bolt's SocketModeReceiver holds a WebSocket to Slack
  *   (`apps.connections.open` under SLACK_API_URL); no public URL, no signing secret, and no HTTP
  *   server of the receiver's own: the pipeline API keeps our server and PORT.
@@ -75,9 +66,9 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     start = () => link.start();
     stop = () => link.stop();
   } else if (config.slackSigningSecret !== null) {
-    const http = httpReceiver(config.slackSigningSecret, logger);
-    receiver = http;
-    route = slackRoute(http, opts);
+    const http = slackHttpEndpoint({ signingSecret: config.slackSigningSecret, logger, log, now: opts.now });
+    receiver = http.receiver;
+    route = http.route;
   } else {
     throw new Error('set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)');
   }
@@ -92,34 +83,4 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     log.error('slack listener failed', { error: err });
   });
   return { app, route, start, stop };
-}
-
-function httpReceiver(signingSecret: string, logger: ReturnType<typeof boltLogger>): HTTPReceiver {
-  return new HTTPReceiver({
-    signingSecret,
-    endpoints: SLACK_ENDPOINT,
-    logger,
-    processBeforeResponse: false,
-    dispatchErrorHandler: ({ response }) => sendError(response, 404, 'not_found'),
-  });
-}
-
-function slackRoute(receiver: HTTPReceiver, opts: SlackAppOptions): Route {
-  return {
-    method: 'POST',
-    path: SLACK_ENDPOINT,
-    handler: (req, res) => {
-      if (!slackTimestampFresh(req, opts.now())) {
-        req.resume();
-        opts.log.warn(
-          'slack request refused: x-slack-request-timestamp missing or more than 300 s from the server clock',
-        );
-        res.writeHead(401).end();
-        return;
-      }
-      // Bolt routes on the URL's path; ours is already normalised, so hand it the canonical one.
-      req.url = SLACK_ENDPOINT;
-      receiver.requestListener(req, res);
-    },
-  };
 }

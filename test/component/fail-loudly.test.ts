@@ -14,7 +14,7 @@ describe('failing loudly at start', () => {
     const lines: string[] = [];
     const h = await startHarness({
       slack,
-      log: createLogger('info', (l) => lines.push(l)),
+      server: { log: createLogger('info', (l) => lines.push(l)) },
       env: { COUNTERSIGN_DEFAULT_CHANNEL: 'C0NOSUCH01', COUNTERSIGN_AUDIT_CHANNEL: 'C0AUDIT001' },
     });
     try {

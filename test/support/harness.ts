@@ -1,13 +1,14 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import { createLogger } from '../../src/log.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
+import { signedSlackHeaders } from '../../src/sandbox/slack-payloads.js';
 import { type EnvelopeType, SocketModeEmulator } from '../../src/sandbox/socket-mode.js';
-import { type RunningServer, startServer } from '../../src/server.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server.js';
 import { manifestBotScopes } from '../../src/slack/manifest-scopes.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -54,8 +55,8 @@ export interface HarnessOptions {
   dir?: string;
   slack?: SlackEmulator;
   now?: () => number;
-  /** The server's logger (default: silent). */
-  log?: Logger;
+  /** Passed to startServer as they are (HTTP limits, a callback resolver, a logger, ...). */
+  server?: Partial<ServerOptions>;
 }
 
 export interface Harness {
@@ -100,10 +101,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let server: RunningServer;
   try {
     server = await startServer(config, {
-      log: opts.log ?? createLogger('error', () => {}),
+      log: createLogger('error', () => {}),
       outboxPollMs: 50,
       callbackTimeoutMs: 2000,
       ...(opts.now ? { now: opts.now } : {}),
+      ...opts.server,
     });
   } catch (err) {
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });
@@ -152,6 +154,11 @@ export class ApiClient {
     readonly secret: string,
   ) {}
 
+  /** What a POST signs (CONTRACT §3): the body to create; the target, a line feed and the body otherwise. */
+  static signedPayload(target: string, body: string): string {
+    return target === '/api/v1/requests' ? body : `${target}\n${body}`;
+  }
+
   withSecret(secret: string): ApiClient {
     return new ApiClient(this.base, secret);
   }
@@ -174,7 +181,11 @@ export class ApiClient {
     const id = opts.id ?? `msg_${randomBytes(8).toString('hex')}`;
     const res = await fetch(`${this.base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...this.headers(id, payload, opts.at), ...opts.headers },
+      headers: {
+        'content-type': 'application/json',
+        ...this.headers(id, ApiClient.signedPayload(path, payload), opts.at),
+        ...opts.headers,
+      },
       body: payload,
     });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
@@ -224,17 +235,9 @@ export async function postSignedToSlack(
   contentType: 'application/x-www-form-urlencoded' | 'application/json',
   opts: { timestamp?: number; secret?: string } = {},
 ): Promise<{ status: number; body: string }> {
-  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  const sig = `v0=${createHmac('sha256', opts.secret ?? SIGNING_SECRET)
-    .update(`v0:${ts}:${body}`)
-    .digest('hex')}`;
   const res = await fetch(`${base}/slack/events`, {
     method: 'POST',
-    headers: {
-      'content-type': contentType,
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': sig,
-    },
+    headers: signedSlackHeaders(opts.secret ?? SIGNING_SECRET, body, contentType, opts.timestamp),
     body,
   });
   return { status: res.status, body: await res.text() };

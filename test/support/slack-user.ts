@@ -1,19 +1,28 @@
 import { randomBytes } from 'node:crypto';
+import {
+  appHomeOpenedEvent,
+  blockActionsPayload,
+  buttonAction,
+  slashCommandForm,
+  viewSubmissionPayload,
+} from '../../src/sandbox/slack-payloads.js';
 import type { Harness } from './harness.js';
 import { postSignedToSlack } from './harness.js';
 
-const team = { id: 'T0FAKE', domain: 'fake' };
-
 /** One clicked Approve or Deny button as it appears in a block_actions payload. */
-function buttonAction(actionId: 'approve' | 'deny', requestId: string, blockId: string) {
-  return {
-    action_id: actionId,
-    block_id: blockId,
-    text: { type: 'plain_text', text: actionId === 'approve' ? 'Approve' : 'Deny' },
+function voteButton(actionId: 'approve' | 'deny', requestId: string, blockId: string) {
+  return buttonAction({
+    actionId,
+    blockId,
     value: requestId,
-    type: 'button',
-    action_ts: String(Date.now() / 1000),
-  };
+    text: actionId === 'approve' ? 'Approve' : 'Deny',
+  });
+}
+
+function newTrigger(h: Harness): string {
+  const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
+  h.slack.triggers.add(trigger);
+  return trigger;
 }
 
 /** Finds the card of a request in the fake Slack (by the button values it carries). */
@@ -26,50 +35,34 @@ export function cardOf(h: Harness, requestId: string) {
 /** Clicks a card button as `userId`, exactly as Slack delivers a block_actions payload. */
 export async function click(h: Harness, userId: string, requestId: string, actionId: 'approve' | 'deny') {
   const card = cardOf(h, requestId);
-  const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
-  h.slack.triggers.add(trigger);
-  const payload = {
-    type: 'block_actions',
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: team.id },
-    api_app_id: 'A0FAKE',
-    token: 'legacy-token',
-    container: { type: 'message', message_ts: card?.ts, channel_id: card?.channel, is_ephemeral: false },
-    trigger_id: trigger,
-    team,
-    enterprise: null,
-    is_enterprise_install: false,
-    channel: { id: card?.channel ?? 'C0APPROVALS', name: 'approvals' },
-    message: { type: 'message', ts: card?.ts, text: card?.text ?? '' },
-    response_url: `${h.slack.url}response`,
-    actions: [buttonAction(actionId, requestId, `actions:${requestId}`)],
-  };
+  const payload = blockActionsPayload({
+    user: { id: userId },
+    container: {
+      type: 'message',
+      channel: card?.channel ?? 'C0APPROVALS',
+      ts: card?.ts,
+      text: card?.text ?? '',
+    },
+    action: voteButton(actionId, requestId, `actions:${requestId}`),
+    triggerId: newTrigger(h),
+    responseUrl: `${h.slack.url}response`,
+  });
   return h.deliver('interactive', payload);
 }
 
 /** Submits the deny modal with a reason, as Slack delivers a view_submission payload. */
 export async function submitDeny(h: Harness, userId: string, requestId: string, reason: string) {
-  const payload = {
-    type: 'view_submission',
-    team,
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: team.id },
-    api_app_id: 'A0FAKE',
-    token: 'legacy-token',
-    trigger_id: `${Date.now()}.${randomBytes(4).toString('hex')}`,
+  const payload = viewSubmissionPayload({
+    user: { id: userId },
     view: {
       id: 'VDENY',
-      team_id: team.id,
-      type: 'modal',
-      callback_id: 'deny_reason',
-      private_metadata: requestId,
-      state: { values: { reason: { reason: { type: 'plain_text_input', value: reason } } } },
-      hash: 'h',
+      callbackId: 'deny_reason',
+      privateMetadata: requestId,
       title: { type: 'plain_text', text: 'Deny request' },
-      blocks: [],
     },
-    response_urls: [],
-    is_enterprise_install: false,
-    enterprise: null,
-  };
+    values: { reason: { reason: { type: 'plain_text_input', value: reason } } },
+    triggerId: `${Date.now()}.${randomBytes(4).toString('hex')}`,
+  });
   return h.deliver('interactive', payload);
 }
 
@@ -97,7 +90,7 @@ export function buttonsOf(blocks: unknown[] | undefined): string[] {
   return out;
 }
 
-/** Sends a Slack-signed JSON body (an Events API callback) to /slack/events (HTTP mode only). */
+/** Sends a Slack-signed JSON body (an Events API callback) to /slack/events, the way Slack does. */
 export function sendJsonToSlackEndpoint(
   base: string,
   json: unknown,
@@ -144,24 +137,19 @@ export interface CommandReply {
 /** Types `/approvals <text>` as `userId`; resolves with the reply sent to the command's response_url. */
 export async function slashCommand(h: Harness, userId: string, text: string): Promise<CommandReply> {
   const token = randomBytes(6).toString('hex');
-  const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
-  h.slack.triggers.add(trigger);
+  const trigger = newTrigger(h);
   const started = Date.now();
-  const res = await h.deliver('slash_commands', {
-    token: 'legacy-token',
-    team_id: team.id,
-    team_domain: team.domain,
-    channel_id: 'C0APPROVALS',
-    channel_name: 'approvals',
-    user_id: userId,
-    user_name: userId.toLowerCase(),
-    command: '/approvals',
-    text,
-    api_app_id: 'A0FAKE',
-    is_enterprise_install: 'false',
-    response_url: h.slack.responseUrl(token),
-    trigger_id: trigger,
-  });
+  const res = await h.deliver(
+    'slash_commands',
+    slashCommandForm({
+      user: { id: userId },
+      command: '/approvals',
+      text,
+      channel: { id: 'C0APPROVALS', name: 'approvals' },
+      responseUrl: h.slack.responseUrl(token),
+      triggerId: trigger,
+    }),
+  );
   const ackMs = Date.now() - started;
   if (ackMs > 3000)
     throw new Error(`the slash command was acknowledged after ${ackMs} ms (Slack allows 3 s)`);
@@ -172,21 +160,10 @@ export async function slashCommand(h: Harness, userId: string, text: string): Pr
 /** Opens the app's Home tab as `userId` (an app_home_opened event); resolves with the published view. */
 export async function openHome(h: Harness, userId: string): Promise<Record<string, unknown>> {
   const before = h.slack.callsOf('views.publish').filter((c) => c.args.user_id === userId).length;
-  const res = await sendEvent(h, {
-    token: 'legacy-token',
-    team_id: team.id,
-    api_app_id: 'A0FAKE',
-    type: 'event_callback',
-    event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
-    event_time: Math.floor(Date.now() / 1000),
-    event: {
-      type: 'app_home_opened',
-      user: userId,
-      channel: `D${userId.slice(1)}`,
-      tab: 'home',
-      event_ts: String(Date.now() / 1000),
-    },
-  });
+  const res = await sendEvent(
+    h,
+    appHomeOpenedEvent(userId, `Ev${randomBytes(6).toString('hex').toUpperCase()}`),
+  );
   if (res.status !== 200) throw new Error(`app_home_opened answered ${res.status}`);
   return nextHome(h, userId, before);
 }
@@ -207,31 +184,14 @@ export async function clickFromHome(
   requestId: string,
   actionId: 'approve' | 'deny',
 ): Promise<{ status: number; body: string }> {
-  const trigger = `${Date.now()}.${randomBytes(4).toString('hex')}`;
-  h.slack.triggers.add(trigger);
-  const payload = {
-    type: 'block_actions',
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: team.id },
-    api_app_id: 'A0FAKE',
-    token: 'legacy-token',
-    container: { type: 'view', view_id: 'VHOME' },
-    trigger_id: trigger,
-    team,
-    enterprise: null,
-    is_enterprise_install: false,
-    view: {
-      id: 'VHOME',
-      team_id: team.id,
-      type: 'home',
-      blocks: h.slack.homes.get(userId)?.blocks ?? [],
-      private_metadata: '',
-      callback_id: '',
-      state: { values: {} },
-      hash: 'h',
-      app_id: 'A0FAKE',
-      bot_id: 'BCSBOT',
+  const payload = blockActionsPayload({
+    user: { id: userId },
+    container: {
+      type: 'view',
+      view: { id: 'VHOME', type: 'home', blocks: (h.slack.homes.get(userId)?.blocks as unknown[]) ?? [] },
     },
-    actions: [buttonAction(actionId, requestId, `home_vote:${requestId}`)],
-  };
+    action: voteButton(actionId, requestId, `home_vote:${requestId}`),
+    triggerId: newTrigger(h),
+  });
   return h.deliver('interactive', payload);
 }

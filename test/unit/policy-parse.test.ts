@@ -55,6 +55,7 @@ describe('parsePolicy: valid files', () => {
       maxTtlSeconds: 86400,
       denyReasonRequired: true,
       reminders: [0.5, 0.9],
+      attestationTtlSeconds: 900,
     });
     expect(policy.rules.map((r) => [r.name, r.line, r.outcome])).toEqual([
       ['prod-db-export', 10, 'review'],
@@ -83,6 +84,7 @@ describe('parsePolicy: valid files', () => {
       environment: ['staging'],
       risk: ['low'],
       client: null,
+      claims: null,
     });
   });
 
@@ -96,6 +98,7 @@ describe('parsePolicy: valid files', () => {
       maxTtlSeconds: MAX_TTL_SECONDS,
       denyReasonRequired: true,
       reminders: DEFAULT_REMINDERS,
+      attestationTtlSeconds: 900,
     });
   });
 
@@ -189,11 +192,11 @@ describe('parsePolicy: every error names the file, the line and the field', () =
       'policy.yml:2: rulez: is not a known field; did you mean "rules"?',
       'policy.yml:4: defaults.chanel: is not a known field; did you mean "channel"?',
       'policy.yml:5: defaults.approvers.user: is not a known field; did you mean "users"?',
-      'policy.yml:8: rules[0].match.env: is not a known field (known fields: action, resource, environment, risk, client)',
+      'policy.yml:8: rules[0].match.env: is not a known field (known fields: action, resource, environment, risk, client, claims)',
       'policy.yml:9: rules[0].min_aprovals: is not a known field; did you mean "min_approvals"?',
       'policy.yml:10: rules[0].action: is not a known field of a rule; conditions go under "match:"',
       'policy.yml:11: rules[0].approvers.everyone: is not a known field (known fields: users, groups)',
-      'policy.yml:12: rules[0].colour: is not a known field (known fields: name, description, match, outcome, channel, approvers, min_approvals, max_ttl_seconds, deny_reason_required, reminders)',
+      'policy.yml:12: rules[0].colour: is not a known field (known fields: name, description, match, outcome, channel, approvers, min_approvals, max_ttl_seconds, deny_reason_required, reminders, attestation_ttl_seconds)',
     ]);
   });
 
@@ -307,7 +310,7 @@ describe('parsePolicy: every error names the file, the line and the field', () =
       'policy.yml:4: rules[1].name: must be 1-64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
       'policy.yml:6: rules[2].match: is required (use "match: {}" to match every request)',
       'policy.yml:9: rules[3].outcome: must be one of review, auto_approve, deny',
-      'policy.yml:11: rules[4].match: must be a mapping (action, resource, environment, risk, client; {} matches every request)',
+      'policy.yml:11: rules[4].match: must be a mapping (action, resource, environment, risk, client, claims; {} matches every request)',
       'policy.yml:12: rules[5]: must be a mapping (name, match, and settings)',
     ]);
     expect(errors(yaml('version: 1', 'rules:', '  name: a'))).toEqual([

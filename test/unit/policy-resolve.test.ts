@@ -62,6 +62,7 @@ describe('resolvePolicy', () => {
       ttlSeconds: 3600,
       denyReasonRequired: true,
       reminderPoints: [0.8],
+      attestationTtlSeconds: 900,
     });
   });
 
@@ -81,6 +82,7 @@ describe('resolvePolicy', () => {
       ttlSeconds: 600,
       denyReasonRequired: false,
       reminderPoints: [0.8],
+      attestationTtlSeconds: 900,
     });
   });
 
@@ -151,6 +153,7 @@ describe('resolvePolicy', () => {
       ttlSeconds: 3600,
       denyReasonRequired: true,
       reminderPoints: DEFAULT_REMINDERS,
+      attestationTtlSeconds: 900,
     });
     const narrowed = resolvePolicy(
       null,
@@ -202,6 +205,7 @@ describe('explainPolicy', () => {
       'TTL: 3600 s (request asked for 7200 s; capped by max_ttl_seconds)',
       'Deny reason: required',
       'Reminders: to those who have not voted, at 80% of the TTL',
+      'Attestation: valid 900 s after the approval',
     ]);
   });
 

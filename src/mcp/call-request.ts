@@ -1,0 +1,94 @@
+import type { ApprovalRequestInput, Requester, Risk } from '../client/index.js';
+import type { SentCall } from './forward-decision.js';
+import { agentAction, mcpAction } from './names.js';
+
+/** The API's limits on the fields these requests fill (CONTRACT §3). */
+const MAX_TITLE = 150;
+const MAX_SUMMARY = 3000;
+const MAX_DESCRIPTION = 800;
+
+export interface RequestSettings {
+  requester: Requester;
+  ttlSeconds: number;
+  risk: Risk;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Pretty JSON for a code block on the card; a ``` inside it would end the block early. */
+function codeBlock(value: unknown, max: number): string {
+  const note = '\n… (clipped: the exact arguments are in the context field below)';
+  let pretty = JSON.stringify(value, null, 2).replaceAll('```', '`\u200b`\u200b`');
+  if (pretty.length > max - 8) pretty = `${pretty.slice(0, Math.max(0, max - 8 - note.length))}${note}`;
+  return `\`\`\`${pretty}\`\`\``;
+}
+
+function summaryWith(intro: string, value: unknown): string {
+  return `${intro}\n${codeBlock(value, MAX_SUMMARY - intro.length - 1)}`;
+}
+
+/**
+ * The approval request for one `tools/call` through the gateway: action `mcp.<NAME>.<T>`, a title
+ * that names the tool, a summary with the tool's description and the pretty-printed arguments, and
+ * `context` holding the tool and the exact arguments as JSON text (what is forwarded once approved).
+ */
+export function toolCallRequest(
+  server: string,
+  tool: string,
+  description: string | null,
+  args: Record<string, unknown>,
+  settings: RequestSettings,
+): SentCall & { action: string } {
+  const action = mcpAction(server, tool);
+  const what = description?.trim()
+    ? clip(description.trim(), MAX_DESCRIPTION)
+    : '(the server gives no description)';
+  const intro =
+    `An AI agent asks to call the MCP tool \`${clip(tool, 100)}\` of the server \`${clip(server, 100)}\`.\n` +
+    `*What the tool does:* ${what}\n*Arguments:*`;
+  const body: ApprovalRequestInput = {
+    action,
+    title: clip(`Call ${tool} on ${server}`, MAX_TITLE),
+    requester: settings.requester,
+    summary: summaryWith(intro, args),
+    risk: settings.risk,
+    context: { mcp_server: server, tool, arguments: JSON.stringify(args) },
+    ttl_seconds: settings.ttlSeconds,
+  };
+  return { action, body: JSON.stringify(body), argumentsKey: 'arguments' };
+}
+
+/** The first short text value of an input, to name what a prompt is about in its title. */
+function preview(input: Record<string, unknown>): string {
+  for (const key of ['command', 'file_path', 'path', 'url', 'pattern']) {
+    const v = input[key];
+    if (typeof v === 'string' && v.trim() !== '') return v.trim().replace(/\s+/g, ' ');
+  }
+  return '';
+}
+
+/**
+ * The approval request for an agent's permission prompt (`approval_prompt`): action
+ * `agent.<tool>`, `context` holding the tool name and the exact input as JSON text.
+ */
+export function promptRequest(
+  toolName: string,
+  input: Record<string, unknown>,
+  settings: RequestSettings,
+): SentCall & { action: string } {
+  const action = agentAction(toolName);
+  const shown = preview(input);
+  const intro = `An AI agent asks permission to use the tool \`${clip(toolName, 200)}\` with this input:`;
+  const body: ApprovalRequestInput = {
+    action,
+    title: clip(shown ? `Allow ${toolName}: ${shown}` : `Allow ${toolName}`, MAX_TITLE),
+    requester: settings.requester,
+    summary: summaryWith(intro, input),
+    risk: settings.risk,
+    context: { tool: toolName, input: JSON.stringify(input) },
+    ttl_seconds: settings.ttlSeconds,
+  };
+  return { action, body: JSON.stringify(body), argumentsKey: 'input' };
+}

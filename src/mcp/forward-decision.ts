@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { RequestObject } from '../client/index.js';
+
+/** A call that was sent for approval: the exact request body, and where in it the arguments sit. */
+export interface SentCall {
+  /** The exact JSON text POSTed to `/api/v1/requests` (its SHA-256 is what reviewers approve). */
+  body: string;
+  /** The `context` key holding the call's arguments as JSON text (`arguments`, or `input` for a prompt). */
+  argumentsKey: 'arguments' | 'input';
+}
+
+export type ForwardDecision =
+  | { forward: true; arguments: Record<string, unknown> }
+  | { forward: false; why: string };
+
+/**
+ * The one place that decides whether an approved call may go ahead, called just before the call
+ * is forwarded (the gateway) or allowed (approval_prompt). It goes ahead only when the request is
+ * approved and its `payload_sha256` is the SHA-256 of the very bytes this process sent; the
+ * arguments handed on are parsed back from those bytes, so they are exactly what was approved.
+ *
+ * Further checks on an approval (such as verifying its signed attestation) belong here.
+ */
+export async function decideForward(sent: SentCall, request: RequestObject): Promise<ForwardDecision> {
+  if (request.status !== 'approved') return { forward: false, why: `the request is ${request.status}` };
+  const sha = createHash('sha256').update(sent.body, 'utf8').digest('hex');
+  if (request.payload_sha256 !== sha) {
+    return {
+      forward: false,
+      why: `the approved request ${request.id} is not this call (its payload_sha256 differs from the bytes sent)`,
+    };
+  }
+  const args = approvedArguments(sent);
+  if (args === null) return { forward: false, why: 'the approved body does not carry the call arguments' };
+  return { forward: true, arguments: args };
+}
+
+/** The arguments as they stand in the approved bytes, or null when the body does not hold an object there. */
+function approvedArguments(sent: SentCall): Record<string, unknown> | null {
+  try {
+    const body = JSON.parse(sent.body) as { context?: Record<string, unknown> };
+    const text = body.context?.[sent.argumentsKey];
+    if (typeof text !== 'string') return null;
+    const args = JSON.parse(text) as unknown;
+    return args !== null && typeof args === 'object' && !Array.isArray(args)
+      ? (args as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}

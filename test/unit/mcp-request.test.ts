@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { RequestObject } from '../../src/client/index.js';
+import { parseCreateRequest } from '../../src/core/request-schema.js';
+import { promptRequest, toolCallRequest } from '../../src/mcp/call-request.js';
+import { decideForward } from '../../src/mcp/forward-decision.js';
+import { actionPart, agentAction, defaultServerName, mcpAction } from '../../src/mcp/names.js';
+
+const settings = { requester: { email: 'alice@example.com' }, ttlSeconds: 900, risk: 'medium' as const };
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function approved(body: string, over: Partial<RequestObject> = {}): RequestObject {
+  return { id: 'req_1', status: 'approved', payload_sha256: sha(body), ...over } as RequestObject;
+}
+
+describe('action names', () => {
+  it('lower-cases capitals and turns other characters outside a-z 0-9 . _ : - into _', () => {
+    expect(actionPart('GitHub')).toBe('github');
+    expect(actionPart('my server/v2')).toBe('my_server_v2');
+    expect(actionPart('créer')).toBe('cr_er');
+    expect(actionPart('')).toBe('_');
+    expect(mcpAction('notes', 'deleteNote')).toBe('mcp.notes.deletenote');
+    expect(agentAction('Bash')).toBe('agent.bash');
+    expect(agentAction('mcp__github__create_issue')).toBe('agent.mcp__github__create_issue');
+  });
+
+  it('names the server after the command', () => {
+    expect(defaultServerName('/usr/local/bin/node')).toBe('node');
+    expect(defaultServerName('/opt/tools/Server.EXE')).toBe('server');
+    expect(defaultServerName('uvx')).toBe('uvx');
+  });
+
+  it('keeps long actions within 100 characters and apart', () => {
+    const a = mcpAction('server', `${'x'.repeat(120)}a`);
+    const b = mcpAction('server', `${'x'.repeat(120)}b`);
+    expect(a).toHaveLength(100);
+    expect(b).toHaveLength(100);
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^[a-z0-9._:-]+$/);
+  });
+});
+
+describe('the request a tool call becomes', () => {
+  it('is always a valid API body, whatever the tool and its arguments', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 300 }),
+        fc.string({ maxLength: 2000 }),
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        (tool, description, args) => {
+          const sent = toolCallRequest('notes', tool, description, args, settings);
+          const parsed = parseCreateRequest(JSON.parse(sent.body));
+          expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
+          const prompt = promptRequest(tool || 'x', args, settings);
+          expect(parseCreateRequest(JSON.parse(prompt.body)).ok).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('holds the tool and the exact arguments in context, and clips the card text', () => {
+    const args = { path: '/tmp/x', blob: 'y'.repeat(10_000) };
+    const sent = toolCallRequest('files', 'write_file', 'Writes a file.', args, settings);
+    const body = JSON.parse(sent.body);
+    expect(body).toMatchObject({
+      action: 'mcp.files.write_file',
+      title: 'Call write_file on files',
+      requester: settings.requester,
+      ttl_seconds: 900,
+      context: { mcp_server: 'files', tool: 'write_file', arguments: JSON.stringify(args) },
+    });
+    expect(body.summary.length).toBeLessThanOrEqual(3000);
+    expect(body.summary).toContain('Writes a file.');
+    expect(body.summary).toContain('clipped');
+  });
+});
+
+describe('decideForward', () => {
+  const sent = toolCallRequest(
+    'notes',
+    'delete_note',
+    null,
+    { name: 'todo', n: [1, { deep: true }] },
+    settings,
+  );
+
+  it('forwards the arguments parsed back from the approved bytes', async () => {
+    expect(await decideForward(sent, approved(sent.body))).toEqual({
+      forward: true,
+      arguments: { name: 'todo', n: [1, { deep: true }] },
+    });
+  });
+
+  it('refuses anything but an approval of these very bytes', async () => {
+    for (const status of ['pending', 'denied', 'expired', 'cancelled'] as const) {
+      expect((await decideForward(sent, approved(sent.body, { status }))).forward).toBe(false);
+    }
+    const other = approved(sent.body, { payload_sha256: sha(`${sent.body} `) });
+    expect(await decideForward(sent, other)).toMatchObject({
+      forward: false,
+      why: expect.stringMatching(/payload_sha256 differs/),
+    });
+    const noArgs = { body: JSON.stringify({ context: {} }), argumentsKey: 'arguments' as const };
+    expect((await decideForward(noArgs, approved(noArgs.body))).forward).toBe(false);
+  });
+});
