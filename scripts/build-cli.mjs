@@ -20,7 +20,12 @@ await build({
   legalComments: 'inline',
   logLevel: 'warning',
   banner: {
-    js: `// countersign ${pkg.version}: the client CLI and library in one file (${pkg.license ?? 'see the repository'})`,
+    // CommonJS dependencies (the MCP SDK's process spawning) require Node's built-ins at run time.
+    js: [
+      `// countersign ${pkg.version}: the client CLI and library in one file`,
+      "import { createRequire as __countersignRequire } from 'node:module';",
+      'const require = __countersignRequire(import.meta.url);',
+    ].join('\n'),
   },
 });
 chmodSync(out, 0o755);

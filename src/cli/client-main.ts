@@ -26,6 +26,26 @@ const COMMANDS: Record<string, Command> = {
     summary: 'withdraw a pending request: countersign cancel <id> [--reason <text>]',
     run: async (argv) => (await import('./cancel-command.js')).cancelCommand(argv),
   },
+  'verify-approval': {
+    summary: "check an approval's attestation before acting on it (exit 0 / 1 / 4)",
+    run: async (argv) =>
+      (await import('./verify-approval-command.js')).verifyApprovalCommand(argv, {
+        env: process.env,
+        cwd: process.cwd(),
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      }),
+  },
+  mcp: {
+    summary: 'MCP server with tools for an AI agent to ask for approval (countersign mcp --help)',
+    run: async (argv) => (await import('./mcp-command.js')).mcpCommand(argv),
+  },
+  'mcp-proxy': {
+    summary:
+      "MCP gateway: an upstream MCP server's tools run only once approved (countersign mcp-proxy --help)",
+    run: async (argv) => (await import('./mcp-proxy-command.js')).mcpProxyCommand(argv),
+  },
 };
 
 function help(): string {
