@@ -4,7 +4,12 @@ import { Countersign } from '../../src/client/index.js';
 import { CI_SECRET, type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { cardOf, click, waitFor } from '../support/slack-user.js';
 
-// A functional check that `GET ...?wait=N` is woken by the decision (DecisionBus), not a benchmark.
+// A functional check that `GET ...?wait=N` is woken by the decision (DecisionBus), not a benchmark:
+// each answer must come on the decision, long before the 30 s wait would have ended on its own (how
+// fast is measured by `npm run bench`, never here).
+const WAIT_S = 30;
+/** Comfortably less than the wait: an answer this early can only have been woken by the decision. */
+const WOKEN_BEFORE_MS = (WAIT_S - 10) * 1000;
 let h: Harness;
 let decidedAt = 0;
 beforeAll(async () => {
@@ -31,7 +36,7 @@ async function pending(over: Record<string, unknown> = {}): Promise<string> {
 async function heldGet(id: string, holdMs = 300) {
   let answeredAt = 0;
   const started = performance.now();
-  const res = h.api.request(id, 30).then((r) => {
+  const res = h.api.request(id, WAIT_S).then((r) => {
     answeredAt = performance.now();
     return r;
   });
@@ -42,19 +47,19 @@ async function heldGet(id: string, holdMs = 300) {
 }
 
 describe('GET /api/v1/requests/:id?wait=N', () => {
-  it('answers within 100 ms of a cancel through the API', async () => {
+  it('answers on a cancel through the API', async () => {
     const id = await pending();
     const get = await heldGet(id);
     const before = performance.now();
     await h.api.cancel(id, 'no longer needed');
     const res = await get.res;
     expect(res.body.status).toBe('cancelled');
-    expect(get.answered() - before).toBeLessThan(100);
+    expect(get.answered() - before).toBeLessThan(WOKEN_BEFORE_MS);
     expect(get.answered() - get.started).toBeGreaterThanOrEqual(300);
     expect(h.server.approvals.decisions.size).toBe(0);
   });
 
-  it('answers within 100 ms of an approval clicked in Slack', async () => {
+  it('answers on an approval clicked in Slack', async () => {
     const id = await pending();
     await waitFor(() => cardOf(h, id), 'the card');
     const get = await heldGet(id);
@@ -64,21 +69,21 @@ describe('GET /api/v1/requests/:id?wait=N', () => {
       status: 'approved',
       votes: [expect.objectContaining({ user_id: 'UBOB' })],
     });
-    expect(get.answered() - decidedAt).toBeLessThan(100);
+    expect(get.answered() - get.started).toBeLessThan(WOKEN_BEFORE_MS);
     expect(get.answered()).toBeGreaterThanOrEqual(decidedAt);
   });
 
-  it('answers within 100 ms of an expiry by the sweep', async () => {
+  it('answers on an expiry by the sweep', async () => {
     const id = await pending({ ttl_seconds: 10 });
     const get = await heldGet(id);
     const before = performance.now();
     expect(h.server.approvals.expireDue(Date.now() + 20_000)).toBe(1);
     const res = await get.res;
     expect(res.body.status).toBe('expired');
-    expect(get.answered() - before).toBeLessThan(100);
+    expect(get.answered() - before).toBeLessThan(WOKEN_BEFORE_MS);
   });
 
-  it('the typed client’s waitForDecision resolves within 100 ms of the decision too', async () => {
+  it('the typed client’s waitForDecision resolves on the decision too', async () => {
     const client = new Countersign({ url: h.server.url, secret: CI_SECRET });
     const id = await pending();
     let resolvedAt = 0;
@@ -92,6 +97,6 @@ describe('GET /api/v1/requests/:id?wait=N', () => {
     const before = performance.now();
     await h.api.cancel(id);
     expect((await waiting).status).toBe('cancelled');
-    expect(resolvedAt - before).toBeLessThan(100);
+    expect(resolvedAt - before).toBeLessThan(WOKEN_BEFORE_MS);
   });
 });
