@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
+import { loadSigningKey } from './audit/keys.js';
 import { formatAllowEntry, parseAllowEntry } from './egress/callback-url.js';
 
 /** One pipeline or agent allowed to call the API. A name may appear twice during key rotation. */
@@ -175,7 +176,13 @@ const envSchema = z.object({
       (expr) => cron.validate(expr),
       'must be a node-cron expression of 5 or 6 fields, e.g. "* * * * *"',
     ),
-  AUDIT_SIGNING_KEY: z.string().optional(),
+  AUDIT_SIGNING_KEY: z
+    .string()
+    .optional()
+    .superRefine((setting, ctx) => {
+      const problem = setting === undefined ? null : signingKeyProblem(setting);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   COUNTERSIGN_AUDIT_CHANNEL: z
     .string()
     .regex(CHANNEL_ID, 'must be a Slack channel ID such as C0123456789')
@@ -189,6 +196,17 @@ const envSchema = z.object({
   COUNTERSIGN_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error').default('info'),
 });
+
+/** Why AUDIT_SIGNING_KEY (PEM text or a path) cannot sign, or null when it can. */
+function signingKeyProblem(setting: string): string | null {
+  try {
+    loadSigningKey(setting, ':memory:');
+    return null;
+  } catch (err) {
+    const why = (err as Error).message.replace(/^AUDIT_SIGNING_KEY:?\s*(\(AUDIT_SIGNING_KEY\)\s*)?/, '');
+    return `${why} (give an Ed25519 private key as PEM text or the path of a PEM file; make one with: openssl genpkey -algorithm ed25519)`;
+  }
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

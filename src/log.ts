@@ -1,7 +1,7 @@
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import { type DestinationStream, pino } from 'pino';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -10,30 +10,59 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-function serialise(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    out[k] =
-      v instanceof Error ? { message: v.message, name: v.name, stack: v.stack?.split('\n').slice(0, 5) } : v;
-  }
-  return out;
-}
+const CENSOR = '[redacted]';
 
-/** One JSON line per entry on stderr, so logs are greppable and machine-readable. */
-export function createLogger(
-  level: Level = 'info',
-  write: (line: string) => void = (l) => process.stderr.write(l),
-): Logger {
-  const emit = (lvl: Level, msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[lvl] < ORDER[level]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...serialise(fields) })}\n`);
+/**
+ * Where a secret could sit in a log entry's fields: these keys are replaced by `[redacted]` at the
+ * top level and one or two levels down (`headers.authorization`, `config.slackBotToken`, ...). The
+ * list names places, never secret values, so it is safe to print and to review.
+ */
+const SECRET_KEYS = [
+  'authorization',
+  'cookie',
+  'token',
+  'secret',
+  'password',
+  'signature',
+  'slackBotToken',
+  'slackAppToken',
+  'slackSigningSecret',
+  'auditSigningKey',
+  'metricsToken',
+  'key',
+  '"webhook-signature"',
+  '"x-slack-signature"',
+];
+export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => {
+  const ref = k.startsWith('"') ? `[${k}]` : `.${k}`;
+  return [k.startsWith('"') ? `[${k}]` : k, `*${ref}`, `*.*${ref}`];
+});
+
+/**
+ * JSON lines on stderr through pino: `{"level":"info","time":"ISO","pid":..,"msg":"..",...fields}`.
+ * An `error` field holding an Error is serialised with its type, message and stack. `write`
+ * replaces the destination (tests pass a no-op or a collector).
+ */
+export function createLogger(level: Level = 'info', write?: (line: string) => void): Logger {
+  const destination: DestinationStream = write
+    ? { write: (line: string) => write(line) }
+    : pino.destination({ dest: 2, sync: true });
+  const p = pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { error: pino.stdSerializers.err, err: pino.stdSerializers.err },
+      redact: { paths: REDACT_PATHS, censor: CENSOR },
+    },
+    destination,
+  );
+  const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
+    if (fields === undefined) p[lvl](msg);
+    else p[lvl](fields, msg);
   };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-  };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
 /** Bolt's logger interface, forwarding to ours. */

@@ -10,11 +10,16 @@ import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
 import type { Resolver } from './egress/pinned-post.js';
 import { apiRoutes } from './http/api-routes.js';
+import { cliFileRoute } from './http/cli-file.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
+import { Metrics } from './metrics/metrics.js';
+import { instrumentRoutes, metricsRoute } from './metrics/routes.js';
+import { slackFetch } from './metrics/slack-fetch.js';
+import { sqliteMetricsSource } from './metrics/sqlite-source.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -24,7 +29,10 @@ import { registerCommands } from './slack/commands.js';
 import { auditVerifier } from './slack/commands-audit.js';
 import { registerHome } from './slack/home.js';
 import { Identity } from './slack/identity.js';
+import { manifestBotScopes } from './slack/manifest-scopes.js';
 import { registerViews } from './slack/views.js';
+import { authTest } from './slack/workspace.js';
+import { configuredChannels, logWorkspaceProblems } from './slack/workspace-checks.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
 import { ListingRepo } from './store/listing-repo.js';
 import { StatsRepo } from './store/stats-repo.js';
@@ -44,6 +52,8 @@ export interface ServerOptions {
   checkpointIntervalMs?: number;
   /** More routes on the same port (after the API's and Slack's), e.g. the sandbox page. */
   routes?: Route[];
+  /** Socket Mode: the WebSocket ping/pong timeout (tests shorten it so reconnects come sooner). */
+  socketPingTimeoutMs?: number;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -89,10 +99,24 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       'no Slack channel for requests that match no rule: set COUNTERSIGN_DEFAULT_CHANNEL or defaults.channel in the policy file',
     );
   }
+  const metrics = new Metrics({ now });
+  // The bot token first: a wrong one stops the start with the fix (before anything is opened).
+  const slackApp = createSlackApp({
+    config,
+    log,
+    level,
+    now,
+    fetch: slackFetch(metrics),
+    onSocketState: (connected) => metrics.socketState(connected),
+    ...(opts.socketPingTimeoutMs !== undefined ? { socketPingTimeoutMs: opts.socketPingTimeoutMs } : {}),
+  });
+  const { app } = slackApp;
+  const { workspace, scopes: grantedScopes } = await authTest(app.client);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
   if (keyWarning !== null) log.warn(keyWarning);
   const database = openDatabase(config.databasePath);
+  metrics.useSource(sqliteMetricsSource(database));
   const audit = new AuditLog(database.db, key);
   database.tx(() => {
     audit.registerKey(now());
@@ -103,6 +127,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   });
 
   const approvals = new Approvals({ database, audit, defaultChannel: config.defaultChannel, policy });
+  approvals.onDecided = (r) => metrics.decided(r);
   let accepting = true;
   const routes = apiRoutes({
     approvals,
@@ -112,7 +137,6 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     log,
     accepting: () => accepting,
   });
-  const { app, route: slackRoute } = createSlackApp({ config, log, level, now });
   const identity = new Identity(app.client, { now });
   const voteDeps = { approvals, identity, now, log };
   const readDeps = {
@@ -139,6 +163,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     now,
     ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
     ...(opts.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: opts.callbackTimeoutMs } : {}),
+    onCallback: (ok) => metrics.callbackResult(ok),
   });
   approvals.onOutbox = () => worker.wake();
   const auditChannel = config.auditChannel;
@@ -150,8 +175,21 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       : {}),
   });
 
+  try {
+    await slackApp.start();
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  const slackRoutes = slackApp.route ? [slackApp.route] : [];
   const server = createHttpServer({
-    routes: [...routes, slackRoute, ...(opts.routes ?? [])],
+    routes: [
+      ...instrumentRoutes(routes, metrics),
+      metricsRoute(metrics, config.metricsToken),
+      cliFileRoute(),
+      ...slackRoutes,
+      ...(opts.routes ?? []),
+    ],
     log,
     ...(opts.httpLimits ? { limits: opts.httpLimits } : {}),
   });
@@ -169,9 +207,19 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     afterTake: () => worker.wake(),
   });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  log.info('countersign listening', {
+  // Channels that do not exist or lack the bot, and missing scopes: logged now, with the fix.
+  const workspaceChecked = logWorkspaceProblems({
+    client: app.client,
+    log,
+    channels: configuredChannels(config, policy),
+    scopes: { granted: grantedScopes, wanted: manifestBotScopes },
+  });
+  log.info(`countersign listening on ${config.host}:${port} (pid ${process.pid})`, {
     port,
     host: config.host,
+    pid: process.pid,
+    slack: config.slackAppToken !== null ? 'socket mode' : 'http',
+    team: workspace.teamId,
     signingKey: key.keyId,
     policy: policy?.hash ?? null,
   });
@@ -202,6 +250,11 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         return errors;
       }
       approvals.policy = loaded.policy;
+      void logWorkspaceProblems({
+        client: app.client,
+        log,
+        channels: configuredChannels(config, loaded.policy),
+      });
       database.tx(() =>
         audit.append(
           {
@@ -218,6 +271,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     stop(stopOpts = {}) {
       stopping ??= (async () => {
         accepting = false;
+        await workspaceChecked;
+        // Slack sends new interactions to another connection (or replica) from now on.
+        await slackApp.stop();
         checkpointTimer.stop();
         await task.stop();
         approvals.decisions.notifyAll();

@@ -3,6 +3,12 @@
 //   COUNTERSIGN_URL=https://countersign.internal COUNTERSIGN_SECRET=whsec_... \
 //     node examples/agent/guarded-tool.mjs customers s3://analytics-exports
 //
+// In this repository `countersign` resolves to the package itself. In your agent's project, install
+// the client from a file you control (no registry involved), then import it the same way:
+//   curl -fsSL https://countersign.internal/cli/countersign.mjs -o vendor/countersign.mjs
+//   import { Countersign } from './vendor/countersign.mjs';   // the one-file client, or:
+//   npm pack <countersign checkout>/dist/client-package && npm install ./countersign-0.1.0.tgz
+//
 // `requireApproval(countersign, tool, opts)` wraps any tool function of your agent framework: the
 // model calls the wrapped tool as usual; it gets the tool's result after an approval, or a message
 // saying why the tool did not run (with the reviewer's deny reason) that it can act on.
@@ -57,7 +63,8 @@ export function requireApproval(countersign, tool, { requester, timeoutMs = 15 *
 function refusal(outcome) {
   switch (outcome.status) {
     case 'denied': {
-      const by = outcome.votes.find((v) => v.decision === 'deny')?.user_id ?? 'a reviewer';
+      const denier = outcome.votes.find((v) => v.decision === 'deny');
+      const by = denier?.name ?? denier?.user_id ?? 'a reviewer';
       return (
         `A human reviewer (${by}) denied this call: "${outcome.reason ?? 'no reason given'}". ` +
         'The tool did not run. Do not retry the same call; tell the user, and change the plan to address the reason.'
@@ -72,6 +79,14 @@ function refusal(outcome) {
 
 // A runnable demo: one privileged tool and one call, as a model would make it.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const missing = ['COUNTERSIGN_URL', 'COUNTERSIGN_SECRET'].filter((name) => !process.env[name]?.trim());
+  if (missing.length > 0) {
+    console.error(
+      `guarded-tool: set ${missing.join(' and ')} first: the Countersign server's base URL (e.g. ` +
+        "http://localhost:3000) and this agent's whsec_... secret (its entry in the server's COUNTERSIGN_CLIENTS).",
+    );
+    process.exit(2);
+  }
   const countersign = new Countersign({
     url: process.env.COUNTERSIGN_URL,
     secret: process.env.COUNTERSIGN_SECRET,

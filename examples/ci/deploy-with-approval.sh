@@ -4,10 +4,17 @@
 #   COUNTERSIGN_URL=https://countersign.internal COUNTERSIGN_SECRET=whsec_... \
 #     ./deploy-with-approval.sh web 2.3.1
 #
-# Needs: node 20 with the countersign CLI (npx countersign), jq, sha256sum.
-# COUNTERSIGN_CLI overrides how the CLI is run (default: npx countersign).
+# Needs: node 20, jq, sha256sum, and the countersign CLI: one file, countersign.mjs, beside this
+# script (or at COUNTERSIGN_CLI_FILE). Get it from your own server:
+#   curl -fsSL "$COUNTERSIGN_URL/cli/countersign.mjs" -o countersign.mjs
+# COUNTERSIGN_CLI overrides the whole command (e.g. "node /opt/countersign/dist/src/cli/main.js").
 set -euo pipefail
-read -r -a countersign <<< "${COUNTERSIGN_CLI:-npx countersign}"
+cli_file="${COUNTERSIGN_CLI_FILE:-$(dirname "$0")/countersign.mjs}"
+if [ -z "${COUNTERSIGN_CLI:-}" ] && [ ! -f "$cli_file" ]; then
+  echo "no countersign CLI at $cli_file: curl -fsSL \"\$COUNTERSIGN_URL/cli/countersign.mjs\" -o $cli_file" >&2
+  exit 4
+fi
+read -r -a countersign <<< "${COUNTERSIGN_CLI:-node $cli_file}"
 
 service="${1:?usage: $0 <service> <version>}"
 version="${2:?usage: $0 <service> <version>}"
@@ -54,5 +61,5 @@ if [ "$approved_sha" != "$local_sha" ]; then
   exit 4
 fi
 deploy_version="$(jq -r '.context.version' "$workdir/request.json")"
-echo "deploying $service $deploy_version (approved by $(jq -r '[.votes[].user_id] | join(", ")' "$workdir/outcome.json"))"
+echo "deploying $service $deploy_version (approved by $(jq -r '[.votes[] | .name // .user_id] | join(", ")' "$workdir/outcome.json"))"
 # ./scripts/deploy.sh "$service" "$deploy_version"

@@ -52,6 +52,8 @@ export class Approvals {
   private readonly defaultChannel: string | null;
   policy: Policy | null;
   onOutbox: () => void;
+  /** Called after the commit that took a request out of `pending` in this process (metrics). */
+  onDecided: (request: ApprovalRequest) => void = () => {};
 
   constructor(opts: ApprovalsOptions) {
     this.database = opts.database;
@@ -358,7 +360,10 @@ export class Approvals {
       }
       return done;
     });
-    for (const r of expired) this.decisions.notify(r.id);
+    for (const r of expired) {
+      this.decisions.notify(r.id);
+      this.onDecided(r);
+    }
     if (expired.length > 0) this.onOutbox();
     return expired.length;
   }
@@ -443,7 +448,10 @@ export class Approvals {
   }
 
   private afterCommit(request: ApprovalRequest): void {
-    if (request.status !== 'pending') this.decisions.notify(request.id);
+    if (request.status !== 'pending') {
+      this.decisions.notify(request.id);
+      this.onDecided(request);
+    }
     this.onOutbox();
   }
 

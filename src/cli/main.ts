@@ -12,7 +12,10 @@ Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
   sandbox          run the server with an emulated Slack on 127.0.0.1 (countersign sandbox --help)
   migrate          apply pending database migrations to DATABASE_PATH and exit
+  doctor           check the configuration against Slack and this machine, with the fix for each problem
+  backup <file>    copy the SQLite database while the server runs (online backup API), checked
   request          ask for approval and optionally wait for it (countersign request --help)
+  cancel           withdraw a pending request: countersign cancel <id> [--reason <text>]
   verify-approval  check an approval's attestation before acting on it (exit 0 / 1 / 4)
   policy check     validate a policy file        (countersign policy --help)
   policy explain   show what policy decides for a request body
@@ -46,8 +49,14 @@ export async function run(argv: string[]): Promise<number> {
       return (await import('./sandbox-command.js')).sandboxCommand(argv.slice(1));
     case 'migrate':
       return migrate();
+    case 'backup':
+      return (await import('./backup-command.js')).backupCommand(argv.slice(1));
+    case 'doctor':
+      return (await import('./doctor.js')).doctorCommand(argv.slice(1));
     case 'request':
       return (await import('./request-command.js')).requestCommand(argv.slice(1));
+    case 'cancel':
+      return (await import('./cancel-command.js')).cancelCommand(argv.slice(1));
     case 'verify-approval': {
       const { verifyApprovalCommand } = await import('./verify-approval-command.js');
       return verifyApprovalCommand(argv.slice(1), {

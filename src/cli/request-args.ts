@@ -73,7 +73,8 @@ Exit codes:
   1  denied (the reason and who denied are printed)
   2  expired: nobody decided in time
   3  cancelled
-  4  usage error, bad configuration or a server error (401: the secret is wrong or the clock is off)
+  4  usage error, bad configuration or a server error (401: the secret is wrong or the clock is off),
+     or, with --wait, Slack cannot show the request (delivery_error: the message says what to fix)
   130 / 143  interrupted while waiting; the request is left pending
 
 Examples:

@@ -11,7 +11,7 @@ import {
   type RequestFlags,
   UsageError,
 } from './request-args.js';
-import { EXIT, what } from './request-display.js';
+import { deliveryErrorLines, EXIT, what } from './request-display.js';
 import { waitForOutcome } from './request-wait.js';
 
 type Signal = 'SIGINT' | 'SIGTERM';
@@ -116,7 +116,12 @@ async function buildBody(io: RequestIo, flags: RequestFlags, bodyFromStdin: bool
 async function withSlackLink(client: Countersign, r: RequestObject, ms: number): Promise<RequestObject> {
   const until = Date.now() + ms;
   let current = r;
-  while (!current.slack_url && current.status === 'pending' && Date.now() < until) {
+  while (
+    !current.slack_url &&
+    !current.delivery_error &&
+    current.status === 'pending' &&
+    Date.now() < until
+  ) {
     await sleep(200);
     try {
       current = await client.get(r.id);
@@ -145,7 +150,8 @@ export async function requestCommand(argv: string[], io: RequestIo = processIo()
     if (!flags.json) io.stdout.write(`${request.id}\n`);
     err(`Approval requested: ${request.id} · ${what(request)}`);
     request = await withSlackLink(client, request, io.linkWaitMs ?? 5000);
-    err(request.slack_url ? `Slack: ${request.slack_url}` : 'Slack: the card is not posted yet');
+    if (request.delivery_error) for (const line of deliveryErrorLines(request)) err(line);
+    else err(request.slack_url ? `Slack: ${request.slack_url}` : 'Slack: the card is not posted yet');
     if (!flags.wait) {
       if (request.status !== 'pending') err(`It is already ${request.status}.`);
       if (flags.json) io.stdout.write(`${JSON.stringify(request, null, 2)}\n`);

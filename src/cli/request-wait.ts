@@ -3,7 +3,16 @@ import type { Countersign, DecidedRequest, RequestObject } from '../client/index
 import { CountersignError } from '../client/index.js';
 import type { RequestFlags } from './request-args.js';
 import type { RequestIo } from './request-command.js';
-import { EXIT, formatLeft, outcome, pendingLog, statusLine, voteLog, what } from './request-display.js';
+import {
+  deliveryErrorLines,
+  EXIT,
+  formatLeft,
+  outcome,
+  pendingLog,
+  statusLine,
+  voteLog,
+  what,
+} from './request-display.js';
 
 type Signal = 'SIGINT' | 'SIGTERM';
 
@@ -42,7 +51,7 @@ export async function waitForOutcome(
   let latest = first;
   let votesShown = first.votes.length;
   const draw = () => {
-    if (tty) io.stderr.write(`\r\x1b[2K${statusLine(latest, Date.now(), io.stderr.columns ?? 100)}`);
+    if (tty) io.stderr.write(`\r\x1b[2K${statusLine(latest, Date.now(), io.stderr.columns)}`);
   };
   const clear = () => {
     if (tty) io.stderr.write('\r\x1b[2K');
@@ -61,6 +70,15 @@ export async function waitForOutcome(
   const waiting = new AbortController();
   const bail = new AbortController();
   let interrupted: Signal | null = null;
+  // A Slack error that retrying cannot fix (CONTRACT §8): say what to do, exit 4.
+  let undeliverable: RequestObject | null = first.delivery_error ? first : null;
+  const giveUp = () => {
+    const r = undeliverable as RequestObject;
+    for (const line of deliveryErrorLines(r)) log(line);
+    if (flags.json) io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return EXIT.error;
+  };
+  if (undeliverable) return giveUp();
   const stopSignals = io.onSignal((signal) => {
     if (interrupted) return bail.abort();
     interrupted = signal;
@@ -76,8 +94,15 @@ export async function waitForOutcome(
   try {
     const decided = await client.waitForDecision(first.id, {
       signal: waiting.signal,
+      // Until the card is in Slack, look more often: a delivery error should not wait a minute.
+      pollSeconds: first.slack_url ? 60 : 10,
       onUpdate: (r) => {
         latest = r;
+        if (r.delivery_error && r.status === 'pending') {
+          undeliverable = r;
+          waiting.abort();
+          return;
+        }
         for (; votesShown < r.votes.length; votesShown++) log(voteLog(r, votesShown));
         if (r.status === 'pending') {
           if (tty) draw();
@@ -91,6 +116,7 @@ export async function waitForOutcome(
   } catch (e) {
     if (ticker) clearInterval(ticker);
     clear();
+    if (undeliverable && !interrupted) return giveUp();
     if (!interrupted) throw e;
     return await onInterrupt(interrupted);
   } finally {

@@ -44,6 +44,8 @@ export interface ApprovalRequestInput {
 
 export interface VoteObject {
   user_id: string;
+  /** The voter's Slack display name at the time of the vote (null when Slack did not give one). */
+  name: string | null;
   decision: 'approve' | 'deny';
   reason: string | null;
   at: string;

@@ -17,7 +17,13 @@ export interface RequestObject {
   decided_at: string | null;
   decided_by: string | null;
   min_approvals: number;
-  votes: { user_id: string; decision: Vote['decision']; reason: string | null; at: string }[];
+  votes: {
+    user_id: string;
+    name: string | null;
+    decision: Vote['decision'];
+    reason: string | null;
+    at: string;
+  }[];
   reason: string | null;
   payload_sha256: string;
   policy: { rule: string | null; hash: string | null };
@@ -50,6 +56,8 @@ export function toRequestObject(r: ApprovalRequest, votes: Vote[]): RequestObjec
     min_approvals: r.minApprovals,
     votes: votes.map((v) => ({
       user_id: v.userId,
+      // The voter's Slack name when they voted, so a pipeline's log can say who without a lookup.
+      name: v.userName,
       decision: v.decision,
       reason: v.reason,
       at: new Date(v.at).toISOString(),

@@ -26,6 +26,8 @@ export interface WorkerDeps {
   callbackAllow: readonly string[];
   /** Resolves callback hosts (tests inject one). */
   callbackResolver?: Resolver;
+  /** Told the result of every callback attempt (metrics). */
+  onCallback?: (ok: boolean) => void;
 }
 
 const WAIT_MS = 1000;
@@ -198,6 +200,7 @@ export class OutboxWorker {
             allow: this.deps.callbackAllow,
             ...(this.deps.callbackResolver ? { resolve: this.deps.callbackResolver } : {}),
           });
+    this.deps.onCallback?.(result.ok);
     const now = this.deps.now();
     const attempts = row.attempts + 1;
     const data = { url: payload.url, webhook_id: payload.webhookId, attempts };

@@ -61,6 +61,8 @@ export const ADMIN_IDS = ['U0DANA'];
 export function populate(slack: SlackEmulator): void {
   for (const p of DEMO_PEOPLE) slack.addUser({ ...p, team_id: p.team_id ?? HOME_TEAM.id });
   for (const g of DEMO_GROUPS) slack.groups.set(g.id, [...g.members]);
+  // The bot is in the approvals channel (the start-time channel check asks conversations.info).
+  slack.addChannel({ id: CHANNEL.id, name: CHANNEL.name, is_member: true });
 }
 
 /** Names for mentions on the page. */

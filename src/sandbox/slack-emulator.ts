@@ -22,6 +22,18 @@ export interface Call {
   method: string;
   args: Record<string, unknown>;
   at: number;
+  /** The token the call carried (`Authorization: Bearer ...` or a `token` argument). */
+  token?: string;
+}
+
+/** A conversation as conversations.info describes it, from the bot's point of view. */
+export interface EmulatedChannel {
+  id: string;
+  name: string;
+  is_private?: boolean;
+  is_archived?: boolean;
+  /** Whether the bot is a member (invited). */
+  is_member?: boolean;
 }
 
 export interface Message {
@@ -64,7 +76,8 @@ export interface ResponsePost {
   ts: string;
 }
 
-type Handler = (args: Record<string, unknown>) => Record<string, unknown>;
+/** One Web API method: the call's arguments (and its token) in, Slack's JSON answer out. */
+export type Handler = (args: Record<string, unknown>, call: { token?: string }) => Record<string, unknown>;
 
 /**
  * An emulated Slack Web API on 127.0.0.1: the one emulator behind both the component tests and the
@@ -82,6 +95,12 @@ export class SlackEmulator {
   readonly responses: ResponsePost[] = [];
   /** The last Home view published for each user. */
   readonly homes = new Map<string, Record<string, unknown>>();
+  /** Channels that conversations.info knows; any other channel ID is `channel_not_found`. */
+  readonly channels = new Map<string, EmulatedChannel>();
+  /** Tokens Slack refuses (`invalid_auth` for every method), e.g. a revoked or made-up token. */
+  readonly invalidTokens = new Set<string>();
+  /** Scopes reported in the `x-oauth-scopes` header of each answer to a bot token; null: no header. */
+  grantedScopes: string[] | null = null;
   /** Ephemeral messages (chat.postEphemeral), each visible to one user. */
   readonly ephemeralMessages: Ephemeral[] = [];
   /** Modals opened with views.open and not closed yet, by view id. */
@@ -100,6 +119,7 @@ export class SlackEmulator {
   private readonly failures: { method: string; error: string; status?: number; retryAfter?: number }[] = [];
   private readonly uploads = new Map<string, { filename: string; title?: string; content?: string }>();
   private server: Server | null = null;
+  private readonly stopHooks: (() => Promise<void>)[] = [];
   private seq = 0;
   url = '';
 
@@ -115,7 +135,13 @@ export class SlackEmulator {
     return this;
   }
 
+  /** Runs `fn` when the emulator stops (attached parts such as Socket Mode stop with it). */
+  onStop(fn: () => Promise<void>): void {
+    this.stopHooks.push(fn);
+  }
+
   async stop(): Promise<void> {
+    for (const fn of this.stopHooks.splice(0)) await fn();
     if (!this.server) return;
     const s = this.server;
     this.server = null;
@@ -125,6 +151,15 @@ export class SlackEmulator {
 
   addUser(user: EmulatedUser): void {
     this.users.set(user.id, user);
+  }
+
+  addChannel(channel: EmulatedChannel): void {
+    this.channels.set(channel.id, channel);
+  }
+
+  /** Adds (or replaces) the handler of a Web API method, e.g. `apps.connections.open` for Socket Mode. */
+  register(method: string, handler: Handler): void {
+    this.handlers[method] = handler;
   }
 
   /** Calls `listener` on every change people would see (messages, files, ephemerals, views); returns an unsubscribe. */
@@ -247,7 +282,14 @@ export class SlackEmulator {
     }
     const method = path.replace(/^\/api\//, '');
     const args = parseArgs(raw, String(req.headers['content-type'] ?? ''));
-    this.calls.push({ method, args, at: Date.now() });
+    const token = bearerToken(req) ?? (typeof args.token === 'string' ? args.token : undefined);
+    this.calls.push({ method, args, at: Date.now(), ...(token ? { token } : {}) });
+    if (token !== undefined && this.invalidTokens.has(token)) {
+      return this.send(res, 200, { ok: false, error: 'invalid_auth' });
+    }
+    if (this.grantedScopes && token?.startsWith('xoxb-')) {
+      res.setHeader('x-oauth-scopes', this.grantedScopes.join(','));
+    }
     const failure = this.failures.findIndex((f) => f.method === method);
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);
@@ -266,7 +308,7 @@ export class SlackEmulator {
         return this.send(res, 429, { ok: false, error: 'ratelimited' });
       }
     }
-    this.send(res, 200, handler(args));
+    this.send(res, 200, handler(args, token ? { token } : {}));
   }
 
   private rateLimit(channel: string): number {
@@ -366,6 +408,22 @@ export class SlackEmulator {
         },
       };
     },
+    'conversations.info': (a) => {
+      const c = this.channels.get(String(a.channel));
+      if (!c) return { ok: false, error: 'channel_not_found' };
+      return {
+        ok: true,
+        channel: {
+          id: c.id,
+          name: c.name,
+          is_channel: !c.is_private,
+          is_group: c.is_private === true,
+          is_private: c.is_private === true,
+          is_archived: c.is_archived === true,
+          is_member: c.is_member === true,
+        },
+      };
+    },
     'users.lookupByEmail': (a) => {
       const email = String(a.email).toLowerCase();
       const u = [...this.users.values()].find((x) => x.email?.toLowerCase() === email);
@@ -434,6 +492,11 @@ export class SlackEmulator {
       return { ok: true, files: files.map((f) => ({ id: f.id })) };
     },
   };
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice('Bearer '.length).trim() : undefined;
 }
 
 function parseArgs(raw: Buffer, type: string): Record<string, unknown> {

@@ -53,7 +53,7 @@ describe('examples/ci/deploy-with-approval.sh', () => {
     const { code, stdout, stderr } = await s.done;
     expect({ code, stderr }).toMatchObject({ code: 0 });
     expect(stdout).toContain('approved');
-    expect(stdout).toContain('deploying web 2.3.1 (approved by UBOB)');
+    expect(stdout).toContain('deploying web 2.3.1 (approved by Bob Builder)');
   });
 
   it('stops with exit 1 and the reason when denied', async () => {
@@ -86,6 +86,21 @@ describe('examples/agent/guarded-tool.mjs', () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result.ok).toBe(false);
-    expect(result.error).toContain('A human reviewer (UBOB) denied this call: "That bucket is public"');
+    expect(result.error).toContain(
+      'A human reviewer (Bob Builder) denied this call: "That bucket is public"',
+    );
+  });
+
+  it('says which settings are missing instead of crashing when COUNTERSIGN_URL is unset', async () => {
+    const started = spawnCaptured(process.execPath, ['examples/agent/guarded-tool.mjs'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    const { code, stdout, stderr } = await started.done;
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe(
+      "guarded-tool: set COUNTERSIGN_URL and COUNTERSIGN_SECRET first: the Countersign server's base URL (e.g. http://localhost:3000) and this agent's whsec_... secret (its entry in the server's COUNTERSIGN_CLIENTS).",
+    );
   });
 });

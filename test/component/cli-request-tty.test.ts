@@ -84,7 +84,7 @@ describe('countersign request --wait on a terminal', () => {
     await waitFor(() => cardOf(h, id), 'the card');
     await click(h, PEOPLE.bob.id, id, 'approve');
     expect(await done).toBe(0);
-    expect(t.err()).toContain(`\r\x1b[2KApproved by UBOB (${id}).\n`);
+    expect(t.err()).toContain(`\r\x1b[2KApproved by Bob Builder (${id}).\n`);
   });
 
   it('asks on Ctrl-C and cancels on "y" (exit 3)', async () => {
@@ -98,7 +98,7 @@ describe('countersign request --wait on a terminal', () => {
     t.stdin.write('y\n');
     expect(await done).toBe(3);
     expect(t.err()).toContain(
-      `Cancelled by client:ci: interrupted while waiting (countersign request) (${id}).`,
+      `Cancelled by the client ci: interrupted while waiting (countersign request) (${id}).`,
     );
     expect((await h.api.request(id)).body.status).toBe('cancelled');
   });

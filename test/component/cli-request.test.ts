@@ -79,8 +79,8 @@ describe('countersign request --wait (real CLI, real server)', () => {
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(id);
     expect(stderr).toMatch(/Slack: https:\/\/fake\.slack\.test\/archives\//);
-    expect(stderr).toContain('Vote: UBOB approved (1/1 approval)');
-    expect(stderr).toContain(`Approved by UBOB (${id}).`);
+    expect(stderr).toContain('Vote: Bob Builder approved (1/1 approval)');
+    expect(stderr).toContain(`Approved by Bob Builder (${id}).`);
     expect(stderr).not.toContain('\r'); // no terminal: plain lines only
     const created = await h.api.request(id);
     expect(created.body).toMatchObject({
@@ -97,7 +97,7 @@ describe('countersign request --wait (real CLI, real server)', () => {
     await submitDeny(h, PEOPLE.bob.id, id, 'Not during the freeze');
     const { code, stderr } = await run.done;
     expect(code).toBe(1);
-    expect(stderr).toContain(`Denied by UBOB (${id}).`);
+    expect(stderr).toContain(`Denied by Bob Builder (${id}).`);
     expect(stderr).toContain('Reason: Not during the freeze');
   });
 
@@ -123,7 +123,7 @@ describe('countersign request --wait (real CLI, real server)', () => {
     await h.api.cancel(id, 'superseded by a newer build');
     const { code, stderr } = await run.done;
     expect(code).toBe(3);
-    expect(stderr).toContain(`Cancelled by client:ci: superseded by a newer build (${id}).`);
+    expect(stderr).toContain(`Cancelled by the client ci: superseded by a newer build (${id}).`);
   });
 
   it('cancels on Ctrl-C with --cancel-on-interrupt (exit 3); leaves it pending without it (exit 130)', async () => {

@@ -1,4 +1,12 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,24 +14,21 @@ import { parse } from 'yaml';
 import { type StandIn, startStandIn } from '../support/api-stand-in.js';
 import { spawnCaptured } from '../support/child.js';
 
-// The OIDC examples' own shell steps, run as written (npx countersign → the built CLI) against the
-// stand-in API and its stand-in for GitHub's ID token endpoint: ask, wait, consume, verify, deploy
-// the approved bytes, once. (Against the real server once it accepts bearer tokens.)
+// The OIDC examples' own shell steps, run as written with the one-file CLI their install step
+// fetches (dist/countersign.mjs, copied where the step puts it) against the stand-in API and its
+// stand-in for GitHub's ID token endpoint: ask, wait, consume, verify, deploy the approved bytes,
+// once. (Against the real server once it accepts bearer tokens.)
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = resolve(ROOT, 'dist/src/cli/main.js');
+const CLI = resolve(ROOT, 'dist/countersign.mjs');
 let api: StandIn;
 let dir: string;
 
 beforeAll(async () => {
   api = await startStandIn();
   dir = mkdtempSync(join(tmpdir(), 'countersign-examples-'));
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(
-    join(dir, 'bin', 'npx'),
-    `#!/usr/bin/env bash\nif [ "$1" = countersign ]; then shift; exec "${process.execPath}" "${CLI}" "$@"; fi\necho "npx stand-in runs only countersign" >&2; exit 127\n`,
-  );
-  chmodSync(join(dir, 'bin', 'npx'), 0o755);
+  // Where the install steps put it: $RUNNER_TEMP on GitHub, the job's folder on GitLab.
+  copyFileSync(CLI, join(dir, 'countersign.mjs'));
   mkdirSync(join(dir, 'scripts'));
   writeFileSync(
     join(dir, 'scripts', 'deploy.sh'),
@@ -42,7 +47,7 @@ async function runSteps(steps: string[], env: Record<string, string>) {
   for (const script of steps) {
     const r = await spawnCaptured('bash', ['-e', '-c', script], {
       cwd: dir,
-      env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, ...env },
+      env: { PATH: process.env.PATH ?? '', RUNNER_TEMP: dir, ...env },
     }).done;
     out.push({ code: r.code, stderr: r.stderr });
     if (r.code !== 0) break;

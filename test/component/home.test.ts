@@ -183,8 +183,8 @@ describe('App Home', () => {
 
   it('ignores app_home_opened for the Messages tab', async () => {
     const before = publishes(bob.id);
-    const { sendJsonToSlackEndpoint } = await import('../support/slack-user.js');
-    const res = await sendJsonToSlackEndpoint(h.server.url, {
+    const { sendEvent } = await import('../support/slack-user.js');
+    const res = await sendEvent(h, {
       type: 'event_callback',
       team_id: 'T0FAKE',
       api_app_id: 'A0FAKE',

@@ -162,7 +162,7 @@ describe.skipIf(reason !== null)('the sandbox page in a real browser', () => {
       const c = card(page, title);
       await cardButton(c, 'Approve').click();
       const done = await child.done;
-      expect(done.stderr).toContain('Approved by U0CHLOE');
+      expect(done.stderr).toContain('Approved by Chloé Martin');
       expect(done.code).toBe(0);
     } finally {
       if (child.child.exitCode === null) child.child.kill('SIGKILL');

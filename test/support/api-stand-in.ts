@@ -129,7 +129,7 @@ export async function startStandIn(): Promise<StandIn> {
         decided_at: iso,
         decided_by: 'U0BOB00001',
         min_approvals: 1,
-        votes: [{ user_id: 'U0BOB00001', decision: 'approve', reason: null, at: iso }],
+        votes: [{ user_id: 'U0BOB00001', name: null, decision: 'approve', reason: null, at: iso }],
         reason: null,
         payload_sha256: sha,
         policy: { rule: null, hash: null },

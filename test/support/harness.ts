@@ -7,7 +7,9 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { signedSlackHeaders } from '../../src/sandbox/slack-payloads.js';
+import { type EnvelopeType, SocketModeEmulator } from '../../src/sandbox/socket-mode.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.js';
+import { manifestBotScopes } from '../../src/slack/manifest-scopes.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const CI_SECRET = `whsec_${Buffer.from('ci-secret-key-0123456789abcdef').toString('base64')}`;
@@ -29,7 +31,25 @@ export const PEOPLE = {
   gone: { id: 'UGONE', name: 'Gone Person', email: 'gone@example.com', deleted: true },
 } as const;
 
+/**
+ * How Slack reaches the server under test: signed POSTs to /slack/events (`http`) or envelopes over
+ * Socket Mode (`socket`). The vitest project `socket-mode` sets COUNTERSIGN_TEST_SLACK_MODE=socket
+ * and runs the Slack component tests again that way; the tests themselves do not change.
+ */
+export type SlackMode = 'http' | 'socket';
+export const SLACK_MODE: SlackMode = process.env.COUNTERSIGN_TEST_SLACK_MODE === 'socket' ? 'socket' : 'http';
+export const APP_TOKEN = 'xapp-1-A0FAKE-test-app-token';
+
+/** Gives a fresh emulator the workspace the tests assume: its people, the approvals channel, the scopes. */
+export function seedWorkspace(slack: SlackEmulator): void {
+  for (const p of Object.values(PEOPLE)) slack.addUser(p);
+  slack.addChannel({ id: CHANNEL, name: 'approvals', is_member: true });
+  slack.grantedScopes = manifestBotScopes();
+}
+
 export interface HarnessOptions {
+  /** Overrides COUNTERSIGN_TEST_SLACK_MODE for this harness. */
+  slackMode?: SlackMode;
   env?: Record<string, string>;
   /** Reuse a data folder (restart tests). */
   dir?: string;
@@ -42,6 +62,15 @@ export interface HarnessOptions {
 export interface Harness {
   server: RunningServer;
   slack: SlackEmulator;
+  mode: SlackMode;
+  /** Socket Mode: the emulated WebSocket side of `slack` (null over HTTP). */
+  socket: SocketModeEmulator | null;
+  /**
+   * Sends what Slack sends for a user's action, the way the current mode carries it: a signed POST
+   * to /slack/events, or an envelope over Socket Mode. Resolves with the HTTP status (200 for an
+   * envelope) and the ack's body ('' for a bare ack).
+   */
+  deliver(type: EnvelopeType, body: Record<string, unknown>): Promise<{ status: number; body: string }>;
   dir: string;
   env: Record<string, string>;
   api: ApiClient;
@@ -52,10 +81,12 @@ export interface Harness {
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'countersign-test-'));
   const slack = opts.slack ?? (await new SlackEmulator().start());
-  if (!opts.slack) for (const p of Object.values(PEOPLE)) slack.addUser(p);
+  if (!opts.slack) seedWorkspace(slack);
+  const mode = opts.slackMode ?? SLACK_MODE;
+  const socket = mode === 'socket' ? await SocketModeEmulator.attach(slack) : null;
   const env: Record<string, string> = {
     SLACK_BOT_TOKEN: 'xoxb-test-token',
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ...(mode === 'socket' ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     SLACK_API_URL: slack.url,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -67,20 +98,42 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const server = await startServer(config, {
-    log: createLogger('error', () => {}),
-    outboxPollMs: 50,
-    callbackTimeoutMs: 2000,
-    ...(opts.now ? { now: opts.now } : {}),
-    ...opts.server,
-  });
+  let server: RunningServer;
+  try {
+    server = await startServer(config, {
+      log: createLogger('error', () => {}),
+      outboxPollMs: 50,
+      callbackTimeoutMs: 2000,
+      ...(opts.now ? { now: opts.now } : {}),
+      ...opts.server,
+    });
+  } catch (err) {
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    if (!opts.slack) await slack.stop();
+    throw err;
+  }
   const api = new ApiClient(server.url, CI_SECRET);
   return {
     server,
     slack,
+    mode,
+    socket,
     dir,
     env,
     api,
+    async deliver(type, body) {
+      if (socket) {
+        const ack = await socket.send(type, body);
+        return { status: 200, body: Object.keys(ack.payload).length > 0 ? JSON.stringify(ack.payload) : '' };
+      }
+      if (type === 'events_api')
+        return postSignedToSlack(server.url, JSON.stringify(body), 'application/json');
+      const form =
+        type === 'interactive'
+          ? { payload: JSON.stringify(body) }
+          : Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
+      return sendToSlackEndpoint(server.url, form);
+    },
     async stop(stopOpts = {}) {
       await server.stop({ drainMs: 200 });
       if (!stopOpts.keepSlack) await slack.stop();

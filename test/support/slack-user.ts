@@ -7,7 +7,7 @@ import {
   viewSubmissionPayload,
 } from '../../src/sandbox/slack-payloads.js';
 import type { Harness } from './harness.js';
-import { postSignedToSlack, sendToSlackEndpoint } from './harness.js';
+import { postSignedToSlack } from './harness.js';
 
 /** One clicked Approve or Deny button as it appears in a block_actions payload. */
 function voteButton(actionId: 'approve' | 'deny', requestId: string, blockId: string) {
@@ -47,7 +47,7 @@ export async function click(h: Harness, userId: string, requestId: string, actio
     triggerId: newTrigger(h),
     responseUrl: `${h.slack.url}response`,
   });
-  return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
+  return h.deliver('interactive', payload);
 }
 
 /** Submits the deny modal with a reason, as Slack delivers a view_submission payload. */
@@ -63,7 +63,7 @@ export async function submitDeny(h: Harness, userId: string, requestId: string, 
     values: { reason: { reason: { type: 'plain_text_input', value: reason } } },
     triggerId: `${Date.now()}.${randomBytes(4).toString('hex')}`,
   });
-  return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
+  return h.deliver('interactive', payload);
 }
 
 /** Polls until `fn` returns a truthy value (the outbox delivers asynchronously). */
@@ -99,6 +99,14 @@ export function sendJsonToSlackEndpoint(
   return postSignedToSlack(base, JSON.stringify(json), 'application/json', opts);
 }
 
+/** Sends an Events API callback (`event_callback`) the way Slack does in the harness's mode. */
+export function sendEvent(
+  h: Harness,
+  json: Record<string, unknown>,
+): Promise<{ status: number; body: string }> {
+  return h.deliver('events_api', json);
+}
+
 /** Every `text` string in a message or view, joined by newlines (for assertions on what people read). */
 export function textOf(value: unknown): string {
   const out: string[] = [];
@@ -131,8 +139,8 @@ export async function slashCommand(h: Harness, userId: string, text: string): Pr
   const token = randomBytes(6).toString('hex');
   const trigger = newTrigger(h);
   const started = Date.now();
-  const res = await sendToSlackEndpoint(
-    h.server.url,
+  const res = await h.deliver(
+    'slash_commands',
     slashCommandForm({
       user: { id: userId },
       command: '/approvals',
@@ -152,8 +160,8 @@ export async function slashCommand(h: Harness, userId: string, text: string): Pr
 /** Opens the app's Home tab as `userId` (an app_home_opened event); resolves with the published view. */
 export async function openHome(h: Harness, userId: string): Promise<Record<string, unknown>> {
   const before = h.slack.callsOf('views.publish').filter((c) => c.args.user_id === userId).length;
-  const res = await sendJsonToSlackEndpoint(
-    h.server.url,
+  const res = await sendEvent(
+    h,
     appHomeOpenedEvent(userId, `Ev${randomBytes(6).toString('hex').toUpperCase()}`),
   );
   if (res.status !== 200) throw new Error(`app_home_opened answered ${res.status}`);
@@ -185,5 +193,5 @@ export async function clickFromHome(
     action: voteButton(actionId, requestId, `home_vote:${requestId}`),
     triggerId: newTrigger(h),
   });
-  return sendToSlackEndpoint(h.server.url, { payload: JSON.stringify(payload) });
+  return h.deliver('interactive', payload);
 }

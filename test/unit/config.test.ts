@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -137,5 +138,32 @@ describe('loadConfig', () => {
       expect.stringMatching(/^COUNTERSIGN_OIDC: entry 1 must look like name=https:/),
       'LOG_LEVEL: must be debug, info, warn or error',
     ]);
+  });
+
+  it('checks AUDIT_SIGNING_KEY in the same step and names it with every other problem', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const found = problems({ LOG_LEVEL: 'verbose', AUDIT_SIGNING_KEY: rsa });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^AUDIT_SIGNING_KEY: must be an Ed25519 key, got rsa \(give an Ed25519 private key/,
+        ),
+        'LOG_LEVEL: must be debug, info, warn or error',
+        'SLACK_BOT_TOKEN: is required but not set',
+      ]),
+    );
+    expect(
+      problems({
+        ...base,
+        AUDIT_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----',
+      }),
+    ).toEqual([expect.stringMatching(/^AUDIT_SIGNING_KEY: is not a readable private key/)]);
+    expect(problems({ ...base, AUDIT_SIGNING_KEY: '/nonexistent/key.pem' })).toEqual([
+      expect.stringMatching(/^AUDIT_SIGNING_KEY: no file at \/nonexistent\/key.pem/),
+    ]);
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(loadConfig({ ...base, AUDIT_SIGNING_KEY: ed }).auditSigningKey).toBe(ed.trim());
   });
 });

@@ -14,10 +14,12 @@ const manifest = parse(text) as {
   oauth_config: { scopes: { bot: string[]; user?: string[] } };
   settings: {
     event_subscriptions?: { request_url: string; bot_events?: string[]; user_events?: string[] };
-    interactivity?: { is_enabled: boolean; request_url: string };
+    interactivity?: { is_enabled: boolean; request_url?: string };
     socket_mode_enabled?: boolean;
   };
 };
+const socketText = readFileSync(join(root, 'manifest.socket-mode.yml'), 'utf8');
+const socketManifest = parse(socketText) as typeof manifest;
 
 /**
  * The bot scopes each Slack Web API method needs (https://api.slack.com/methods). An empty list: the
@@ -30,6 +32,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.update': ['chat:write'],
   'chat.postEphemeral': ['chat:write'],
   'chat.getPermalink': [],
+  // Any one of these answers for a channel of its kind; the app checks public and private channels.
+  'conversations.info': ['channels:read', 'groups:read'],
   // The helper runs files.getUploadURLExternal + files.completeUploadExternal.
   'files.uploadV2': ['files:write'],
   // users:read for the account flags; users:read.email for the email that catches self-approval.
@@ -146,5 +150,32 @@ describe('manifest.yml', () => {
     expect([...listened]).toContain('app_home_opened');
     expect(new Set(manifest.settings.event_subscriptions?.bot_events ?? [])).toEqual(listened);
     expect(manifest.settings.event_subscriptions?.user_events ?? []).toEqual([]);
+  });
+});
+
+describe('manifest.socket-mode.yml', () => {
+  it('is the same app as manifest.yml with Socket Mode on and no URLs', () => {
+    expect(socketManifest.settings.socket_mode_enabled).toBe(true);
+    const settings = socketText
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
+    expect(settings).not.toMatch(/https?:\/\/|request_url|\burl:/);
+    const withoutUrls = structuredClone(manifest) as typeof manifest & {
+      settings: { interactivity?: { request_url?: string }; event_subscriptions?: { request_url?: string } };
+    };
+    for (const c of withoutUrls.features.slash_commands ?? []) delete (c as { url?: string }).url;
+    delete withoutUrls.settings.interactivity?.request_url;
+    delete (withoutUrls.settings.event_subscriptions as { request_url?: string } | undefined)?.request_url;
+    withoutUrls.settings.socket_mode_enabled = true;
+    expect(socketManifest).toEqual(withoutUrls);
+  });
+
+  it('says why for every scope, like manifest.yml', () => {
+    const lines = socketText.split('\n');
+    for (const scope of socketManifest.oauth_config.scopes.bot) {
+      const at = lines.findIndex((l) => l.trim() === `- ${scope}`);
+      expect(lines[at - 1]?.trim().startsWith('#'), `a comment above ${scope}`).toBe(true);
+    }
   });
 });
