@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import type { Approvals } from '../approvals/service.js';
 import type { ClientSecret } from '../config.js';
+import { redactText } from '../core/redact.js';
 import { toRequestObject } from '../core/request-object.js';
 import { parseCreateRequest, type ValidationIssue } from '../core/request-schema.js';
 import type { Logger } from '../log.js';
@@ -219,7 +220,8 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
         issues: [{ path: 'reason', message: 'must be a string of at most 500 characters' }],
       });
     }
-    reason = typeof v.reason === 'string' && v.reason.trim() !== '' ? v.reason.trim() : null;
+    // Masked where it arrives, before it is stored, posted, sent back or audited.
+    reason = typeof v.reason === 'string' && v.reason.trim() !== '' ? redactText(v.reason.trim()).text : null;
   }
   const id = String(req.params?.id ?? '');
   const result = deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);

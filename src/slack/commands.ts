@@ -13,6 +13,7 @@ import {
 } from '../../blocks/command-replies.js';
 import { MAX_DENY_REASON } from '../../blocks/deny-modal.js';
 import { clip } from '../../blocks/mrkdwn.js';
+import { redactText } from '../core/redact.js';
 import type { ApprovalRequest } from '../core/types.js';
 import { isAdmin } from './admins.js';
 import type { SlackActor } from './cast-vote.js';
@@ -149,7 +150,9 @@ async function cancel(
   }
   const request = findRequest(deps, args[0]);
   if (!request) return notFound(args[0]);
-  const result = deps.approvals.cancel(request.id, actor.id, reason === '' ? null : reason, deps.now());
+  // Masked where it arrives, before it is stored, posted, sent back or audited.
+  const masked = reason === '' ? null : redactText(reason).text;
+  const result = deps.approvals.cancel(request.id, actor.id, masked, deps.now());
   const ref = `\`${request.id}\``;
   switch (result.kind) {
     case 'not_found':
