@@ -20,6 +20,7 @@ import { registerCommands } from './slack/commands.js';
 import { auditVerifier } from './slack/commands-audit.js';
 import { registerHome } from './slack/home.js';
 import { Identity } from './slack/identity.js';
+import { registerInputGuard } from './slack/input-guard.js';
 import { registerViews } from './slack/views.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
 import { ListingRepo } from './store/listing-repo.js';
@@ -91,6 +92,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     accepting: () => accepting,
   });
   const { app } = createSlackApp({ config, routes, log, level, now });
+  registerInputGuard(app, log);
   const identity = new Identity(app.client, { now });
   const voteDeps = { approvals, identity, now, log };
   const readDeps = {

@@ -6,6 +6,7 @@ import type { ClientSecret } from '../config.js';
 import { redactText } from '../core/redact.js';
 import { toRequestObject } from '../core/request-object.js';
 import { parseCreateRequest, type ValidationIssue } from '../core/request-schema.js';
+import { textProblem } from '../core/text-checks.js';
 import type { Logger } from '../log.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { sendError, sendJson } from './respond.js';
@@ -78,9 +79,20 @@ async function authenticate(deps: ApiDeps, req: Req, res: ServerResponse, needsJ
   return { client: verified.client, webhookId: verified.webhookId, body };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
+  let text: string;
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+    text = UTF8.decode(body);
+  } catch {
+    return {
+      ok: false,
+      issues: [{ path: '(body)', message: 'is not valid UTF-8; send JSON text in UTF-8' }],
+    };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
   } catch (err) {
     return {
       ok: false,
@@ -175,10 +187,20 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   }
 }
 
+/** The `:id` of the URL, or null after answering 400 when it is not text that can be looked up. */
+function requestId(req: Req, res: ServerResponse): string | null {
+  const id = String(req.params?.id ?? '');
+  const problem = textProblem(id);
+  if (problem === null) return id;
+  sendError(res, 400, 'invalid_request', { issues: [{ path: 'id', message: problem }] });
+  return null;
+}
+
 async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   const auth = await authenticate(deps, req, res, false);
   if (!auth) return;
-  const id = String(req.params?.id ?? '');
+  const id = requestId(req, res);
+  if (id === null) return;
   const waitParam = new URL(req.url ?? '/', 'http://x').searchParams.get('wait');
   let waitSeconds = 0;
   if (waitParam !== null) {
@@ -220,10 +242,14 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
         issues: [{ path: 'reason', message: 'must be a string of at most 500 characters' }],
       });
     }
+    const problem = typeof v.reason === 'string' ? textProblem(v.reason) : null;
+    if (problem)
+      return sendError(res, 400, 'invalid_request', { issues: [{ path: 'reason', message: problem }] });
     // Masked where it arrives, before it is stored, posted, sent back or audited.
     reason = typeof v.reason === 'string' && v.reason.trim() !== '' ? redactText(v.reason.trim()).text : null;
   }
-  const id = String(req.params?.id ?? '');
+  const id = requestId(req, res);
+  if (id === null) return;
   const result = deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);
   if (result.kind === 'not_found') return sendError(res, 404, 'not_found');
   if (result.kind === 'already_decided')

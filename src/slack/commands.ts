@@ -14,6 +14,7 @@ import {
 import { MAX_DENY_REASON } from '../../blocks/deny-modal.js';
 import { clip } from '../../blocks/mrkdwn.js';
 import { redactText } from '../core/redact.js';
+import { textProblem } from '../core/text-checks.js';
 import type { ApprovalRequest } from '../core/types.js';
 import { isAdmin } from './admins.js';
 import type { SlackActor } from './cast-vote.js';
@@ -208,6 +209,12 @@ const SUBCOMMANDS = new Set(['list', 'mine', 'show', 'stats', 'cancel', 'audit']
 
 /** Turns the text after `/approvals` into a private reply. Never returns nothing. */
 export async function runCommand(deps: CommandDeps, input: CommandInput): Promise<CommandReply> {
+  const problem = textProblem(input.text);
+  if (problem) {
+    return renderNotice(
+      `:warning: The text after \`${COMMAND}\` ${problem.replace(/; send valid UTF-8 text$/, '')}; please type it again.`,
+    );
+  }
   const words = input.text
     .trim()
     .split(/\s+/)
