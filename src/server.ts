@@ -22,6 +22,7 @@ import { registerHome } from './slack/home.js';
 import { Identity } from './slack/identity.js';
 import { registerInputGuard } from './slack/input-guard.js';
 import { registerViews } from './slack/views.js';
+import { pinWorkspace } from './slack/workspace.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
 import { ListingRepo } from './store/listing-repo.js';
 import { StatsRepo } from './store/stats-repo.js';
@@ -93,6 +94,13 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   });
   const { app } = createSlackApp({ config, routes, log, level, now });
   registerInputGuard(app, log);
+  // Who may vote: members of the workspace the token belongs to (nobody until this is known).
+  try {
+    approvals.workspace = await pinWorkspace(app.client);
+  } catch (err) {
+    database.close();
+    throw err;
+  }
   const identity = new Identity(app.client, { now });
   const voteDeps = { approvals, identity, now, log };
   const readDeps = {

@@ -4,7 +4,7 @@ import { newRequestId } from '../core/ids.js';
 import { type EffectivePolicy, type Policy, resolvePolicy } from '../core/policy.js';
 import { redactRequest } from '../core/redact.js';
 import type { CreateRequestInput } from '../core/request-schema.js';
-import type { ApprovalRequest, Clicker, Decision, FinalStatus, Vote } from '../core/types.js';
+import type { ApprovalRequest, Clicker, Decision, FinalStatus, Vote, Workspace } from '../core/types.js';
 import type { OpenDatabase } from '../store/db.js';
 import { OutboxRepo } from '../store/outbox-repo.js';
 import { RequestsRepo } from '../store/requests-repo.js';
@@ -34,6 +34,8 @@ export interface ApprovalsOptions {
   audit: AuditLog;
   defaultChannel: string | null;
   policy: Policy | null;
+  /** The installing workspace (from auth.test); until it is set, nobody can vote. */
+  workspace?: Workspace | null;
   /** Called after every commit that enqueued outbox rows. */
   onOutbox?: () => void;
 }
@@ -51,6 +53,7 @@ export class Approvals {
   private readonly audit: AuditLog;
   private readonly defaultChannel: string | null;
   policy: Policy | null;
+  workspace: Workspace | null;
   onOutbox: () => void;
 
   constructor(opts: ApprovalsOptions) {
@@ -58,6 +61,7 @@ export class Approvals {
     this.audit = opts.audit;
     this.defaultChannel = opts.defaultChannel;
     this.policy = opts.policy;
+    this.workspace = opts.workspace ?? null;
     this.onOutbox = opts.onOutbox ?? (() => {});
     this.requests = new RequestsRepo(opts.database.db);
     this.outbox = new OutboxRepo(opts.database.db);
@@ -216,7 +220,7 @@ export class Approvals {
       const request = this.requests.get(requestId);
       if (!request) return { outcome: { ok: false, refusal: 'not_pending' }, request: null };
       const votes = this.requests.votes(requestId);
-      const outcome = decide(request, votes, clicker, choice, now);
+      const outcome = decide(request, votes, clicker, choice, now, this.workspace);
       if (!outcome.ok) {
         this.auditRefusal(request, clicker, outcome.refusal, choice.decision, now);
         return { outcome, request };

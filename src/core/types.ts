@@ -82,6 +82,16 @@ export interface Vote {
   at: number;
 }
 
+/**
+ * The Slack workspace Countersign is installed in, pinned from `auth.test` at start: only its
+ * members vote (on Enterprise Grid, members of any workspace of the same organisation).
+ */
+export interface Workspace {
+  /** Null for an organisation-wide (Enterprise Grid) install. */
+  teamId: string | null;
+  enterpriseId: string | null;
+}
+
 /** The person who clicked, as resolved from Slack at the moment of the click. */
 export interface Clicker {
   userId: string;

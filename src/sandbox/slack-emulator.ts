@@ -8,6 +8,8 @@ export interface EmulatedUser {
   name?: string;
   email?: string;
   team_id?: string;
+  /** Enterprise Grid organisation of the user (users.info's `enterprise_user.enterprise_id`). */
+  enterprise_id?: string;
   is_bot?: boolean;
   is_app_user?: boolean;
   is_restricted?: boolean;
@@ -64,6 +66,8 @@ export class SlackEmulator {
   readonly responses: ResponsePost[] = [];
   /** The last Home view published for each user. */
   readonly homes = new Map<string, Record<string, unknown>>();
+  /** The workspace the bot token belongs to, as auth.test reports it. */
+  team = { id: 'T0FAKE', enterpriseId: null as string | null };
   /** Slack's chat.postMessage allowance per channel; null = unlimited. */
   postsPerSecondPerChannel: number | null = null;
   private readonly postTimes = new Map<string, number[]>();
@@ -202,7 +206,8 @@ export class SlackEmulator {
       ok: true,
       user_id: 'UCSBOT',
       bot_id: 'BCSBOT',
-      team_id: 'T0FAKE',
+      team_id: this.team.id,
+      ...(this.team.enterpriseId ? { enterprise_id: this.team.enterpriseId } : {}),
       user: 'countersign',
     }),
     'chat.postMessage': (a) => {
@@ -253,6 +258,7 @@ export class SlackEmulator {
           is_app_user: u.is_app_user ?? false,
           is_restricted: u.is_restricted ?? false,
           is_ultra_restricted: u.is_ultra_restricted ?? false,
+          ...(u.enterprise_id ? { enterprise_user: { id: u.id, enterprise_id: u.enterprise_id } } : {}),
           profile: { email: u.email, real_name: u.name ?? u.id },
         },
       };

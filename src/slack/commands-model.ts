@@ -53,7 +53,8 @@ export async function waitingFor(deps: ReadDeps, actor: SlackActor): Promise<Wai
   try {
     const clicker = await deps.identity.clicker(actor.id, groups, actor);
     const items = candidates.filter(
-      (r) => decide(r, votes.get(r.id) ?? [], clicker, { decision: 'approve' }, now).ok,
+      (r) =>
+        decide(r, votes.get(r.id) ?? [], clicker, { decision: 'approve' }, now, deps.approvals.workspace).ok,
     );
     return { items, problem: null };
   } catch (err) {

@@ -13,6 +13,7 @@ import {
 } from '../../blocks/command-replies.js';
 import { MAX_DENY_REASON } from '../../blocks/deny-modal.js';
 import { clip } from '../../blocks/mrkdwn.js';
+import { isMember } from '../core/decide.js';
 import { redactText } from '../core/redact.js';
 import { textProblem } from '../core/text-checks.js';
 import type { ApprovalRequest } from '../core/types.js';
@@ -183,13 +184,18 @@ async function audit(deps: CommandDeps, actor: SlackActor, args: string[]): Prom
 
 /**
  * Requests name what they touch, and their cards live in channels a guest may not be in: only full
- * members of the workspace read them here (the same people who could vote).
+ * members of the installing workspace read them here (the same people who could vote).
  */
 async function memberGate(deps: CommandDeps, actor: SlackActor): Promise<CommandReply | null> {
   try {
     const user = await deps.identity.user(actor.id);
     if (user.isBot || user.isAppUser) return renderNotice('Bots and apps cannot use `/approvals`.');
     if (user.deleted) return renderNotice('Deactivated accounts cannot use `/approvals`.');
+    if (!isMember(deps.approvals.workspace, user)) {
+      return renderNotice(
+        '`/approvals` is only for members of the workspace where Countersign is installed (or of its Enterprise Grid organisation); people from other workspaces, such as Slack Connect partners, cannot use it.',
+      );
+    }
     if (user.isRestricted || user.isUltraRestricted) {
       return renderNotice(
         'Guest accounts cannot use `/approvals`: approval requests may concern channels you are not in.',

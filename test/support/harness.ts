@@ -26,6 +26,8 @@ export const PEOPLE = {
   guest: { id: 'UGUEST', name: 'Gus Guest', email: 'gus@partner.example', is_restricted: true },
   singleGuest: { id: 'UGUEST1', name: 'Sam Single', email: 'sam@partner.example', is_ultra_restricted: true },
   gone: { id: 'UGONE', name: 'Gone Person', email: 'gone@example.com', deleted: true },
+  /** A member of another workspace who shares the approvals channel (Slack Connect). */
+  partner: { id: 'UPARTNER', name: 'Pat Partner', email: 'pat@partner.example', team_id: 'T0OTHER' },
 } as const;
 
 export interface HarnessOptions {
@@ -64,12 +66,19 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   };
   const config = loadConfig(env);
-  const server = await startServer(config, {
-    log: createLogger('error', () => {}),
-    outboxPollMs: 50,
-    callbackTimeoutMs: 2000,
-    ...(opts.now ? { now: opts.now } : {}),
-  });
+  let server: RunningServer;
+  try {
+    server = await startServer(config, {
+      log: createLogger('error', () => {}),
+      outboxPollMs: 50,
+      callbackTimeoutMs: 2000,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  } catch (err) {
+    if (!opts.slack) await slack.stop();
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const api = new ApiClient(server.url, CI_SECRET);
   return {
     server,
