@@ -201,6 +201,7 @@ function buildPolicy(
     maxTtlSeconds: d.max_ttl_seconds ?? MAX_TTL_SECONDS,
     denyReasonRequired: d.deny_reason_required ?? true,
     reminders: d.reminders ? [...d.reminders] : [...DEFAULT_REMINDERS],
+    requireVerifiedRequester: d.require_verified_requester ?? false,
   };
   const rules = (file.rules ?? []).map(
     (rule, index): PolicyRule => ({
@@ -221,6 +222,7 @@ function buildPolicy(
       maxTtlSeconds: rule.max_ttl_seconds ?? null,
       denyReasonRequired: rule.deny_reason_required ?? null,
       reminders: rule.reminders ? [...rule.reminders] : null,
+      requireVerifiedRequester: rule.require_verified_requester ?? null,
     }),
   );
   const hash = createHash('sha256').update(text, 'utf8').digest('hex');

@@ -36,6 +36,7 @@ export function resolvePolicy(
       ttlSeconds: requestTtl,
       denyReasonRequired: true,
       reminderPoints: [...DEFAULT_REMINDERS],
+      requireVerifiedRequester: false,
     };
   }
 
@@ -59,6 +60,7 @@ export function resolvePolicy(
     ttlSeconds: Math.min(requestTtl, maxTtl),
     denyReasonRequired: rule?.denyReasonRequired ?? d.denyReasonRequired,
     reminderPoints: [...(rule?.reminders ?? d.reminders)],
+    requireVerifiedRequester: rule?.requireVerifiedRequester ?? d.requireVerifiedRequester,
   };
 }
 

@@ -23,6 +23,7 @@ export const SETTING_KEYS = [
   'max_ttl_seconds',
   'deny_reason_required',
   'reminders',
+  'require_verified_requester',
 ] as const;
 export const RULE_KEYS = ['name', 'description', 'match', 'outcome', ...SETTING_KEYS] as const;
 export const MATCH_KEYS = ['action', 'resource', 'environment', 'risk', 'client'] as const;
@@ -117,6 +118,7 @@ const settingsShape = {
   max_ttl_seconds: intBetween(10, MAX_TTL_SECONDS, MESSAGES.maxTtl).optional(),
   deny_reason_required: z.boolean({ error: MESSAGES.boolean }).optional(),
   reminders: remindersSchema.optional(),
+  require_verified_requester: z.boolean({ error: MESSAGES.boolean }).optional(),
 };
 
 const matchSchema = z.strictObject(

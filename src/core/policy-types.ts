@@ -24,6 +24,8 @@ export interface PolicyDefaults {
   maxTtlSeconds: number;
   denyReasonRequired: boolean;
   reminders: number[];
+  /** Deny at once a request whose requester matches no Slack user (checked when its card is posted). */
+  requireVerifiedRequester: boolean;
 }
 
 /** A rule's conditions; null means the field was omitted and matches anything. */
@@ -52,6 +54,7 @@ export interface PolicyRule {
   maxTtlSeconds: number | null;
   denyReasonRequired: boolean | null;
   reminders: number[] | null;
+  requireVerifiedRequester: boolean | null;
 }
 
 export interface Policy {
@@ -82,4 +85,6 @@ export interface EffectivePolicy {
   ttlSeconds: number;
   denyReasonRequired: boolean;
   reminderPoints: number[];
+  /** Whether a requester who matches no Slack user gets the request denied (see PolicyDefaults). */
+  requireVerifiedRequester: boolean;
 }

@@ -32,6 +32,15 @@ export interface ApproverSet {
 
 export type Decision = 'approve' | 'deny';
 
+export type RequesterCheck = 'required' | 'verified' | 'unverified';
+
+/** What a lookup of the requester in Slack learned (only the fields it learned). */
+export interface RequesterLookup {
+  requesterSlackId?: string;
+  requesterEmail?: string;
+  requesterCheck?: 'verified' | 'unverified';
+}
+
 /** A request as the domain sees it (times in Unix ms). */
 export interface ApprovalRequest {
   id: string;
@@ -46,6 +55,11 @@ export interface ApprovalRequest {
   requester: Requester;
   requesterSlackId: string | null;
   requesterEmail: string | null;
+  /**
+   * Whether the card's lookup found the requester in Slack: null (not checked yet), `required`
+   * (not checked yet; the policy refuses an unverified requester), `verified` or `unverified`.
+   */
+  requesterCheck: RequesterCheck | null;
   context: Record<string, ContextValue> | null;
   links: Link[] | null;
   diff: string | null;

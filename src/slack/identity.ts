@@ -1,11 +1,20 @@
 import type { WebClient } from '@slack/web-api';
-import type { ApprovalRequest, Clicker } from '../core/types.js';
+import { normalizeEmail } from '../core/decide.js';
+import type { ApprovalRequest, Clicker, RequesterLookup } from '../core/types.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** A Slack account as users.info describes it (the clicker before group membership is known). */
 type SlackUser = Omit<Clicker, 'userId' | 'groups'> & { id: string };
 
-export class IdentityError extends Error {}
+export class IdentityError extends Error {
+  /** Slack's error code, when Slack answered (`user_not_found`, `ratelimited`, ...). */
+  constructor(
+    message: string,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+  }
+}
 
 const platformError = (err: unknown): string | undefined =>
   (err as { data?: { error?: string } } | undefined)?.data?.error;
@@ -39,6 +48,7 @@ export class Identity {
     } catch (err) {
       throw new IdentityError(
         `users.info failed for ${userId}: ${platformError(err) ?? (err as Error).message}`,
+        platformError(err) ?? null,
       );
     }
     const u = res.user;
@@ -121,21 +131,35 @@ export class Identity {
   }
 
   /**
-   * Fills in the requester's Slack ID (from the email) or email (from the ID), so self-approval is
-   * caught either way round. Returns only the fields that were newly learned.
+   * Looks the requester up in Slack: fills in their Slack ID (from the email, as given, then
+   * without a `+tag`) or their email (from the ID), so self-approval is caught either way round,
+   * and says whether Slack knows them (`requesterCheck`) the first time it is asked. Returns only
+   * what was newly learned. Throws IdentityError when Slack cannot answer (try again later).
    */
   async resolveRequester(
-    r: Pick<ApprovalRequest, 'requester' | 'requesterSlackId' | 'requesterEmail'>,
-  ): Promise<{ requesterSlackId?: string; requesterEmail?: string }> {
-    const learned: { requesterSlackId?: string; requesterEmail?: string } = {};
+    r: Pick<ApprovalRequest, 'requester' | 'requesterSlackId' | 'requesterEmail' | 'requesterCheck'>,
+  ): Promise<RequesterLookup> {
+    const learned: RequesterLookup = {};
+    const checked = r.requesterCheck === 'verified' || r.requesterCheck === 'unverified';
     if (r.requesterSlackId === null && r.requesterEmail) {
-      const id = await this.userIdForEmail(r.requesterEmail);
+      let id = await this.userIdForEmail(r.requesterEmail);
+      const plain = normalizeEmail(r.requesterEmail);
+      if (id === null && plain !== r.requesterEmail.trim().toLowerCase())
+        id = await this.userIdForEmail(plain);
       if (id) learned.requesterSlackId = id;
     }
     const id = r.requesterSlackId ?? learned.requesterSlackId;
-    if (id && !r.requesterEmail) {
-      const user = await this.user(id);
-      if (user.email) learned.requesterEmail = user.email;
+    if (id && (!r.requesterEmail || !checked)) {
+      try {
+        const user = await this.user(id);
+        if (user.email && !r.requesterEmail) learned.requesterEmail = user.email;
+        if (!checked) learned.requesterCheck = 'verified';
+      } catch (err) {
+        if (!(err instanceof IdentityError) || err.code !== 'user_not_found') throw err;
+        if (!checked) learned.requesterCheck = 'unverified';
+      }
+    } else if (!id && !checked) {
+      learned.requesterCheck = 'unverified';
     }
     return learned;
   }

@@ -55,6 +55,7 @@ describe('parsePolicy: valid files', () => {
       maxTtlSeconds: 86400,
       denyReasonRequired: true,
       reminders: [0.5, 0.9],
+      requireVerifiedRequester: false,
     });
     expect(policy.rules.map((r) => [r.name, r.line, r.outcome])).toEqual([
       ['prod-db-export', 10, 'review'],
@@ -75,6 +76,7 @@ describe('parsePolicy: valid files', () => {
       maxTtlSeconds: 3600,
       denyReasonRequired: null,
       reminders: null,
+      requireVerifiedRequester: null,
     });
     // A single value is read as a one-item list; omitted fields are null (match anything / inherit).
     expect(policy.rules[1]?.match).toEqual({
@@ -96,6 +98,7 @@ describe('parsePolicy: valid files', () => {
       maxTtlSeconds: MAX_TTL_SECONDS,
       denyReasonRequired: true,
       reminders: DEFAULT_REMINDERS,
+      requireVerifiedRequester: false,
     });
   });
 
@@ -193,7 +196,7 @@ describe('parsePolicy: every error names the file, the line and the field', () =
       'policy.yml:9: rules[0].min_aprovals: is not a known field; did you mean "min_approvals"?',
       'policy.yml:10: rules[0].action: is not a known field of a rule; conditions go under "match:"',
       'policy.yml:11: rules[0].approvers.everyone: is not a known field (known fields: users, groups)',
-      'policy.yml:12: rules[0].colour: is not a known field (known fields: name, description, match, outcome, channel, approvers, min_approvals, max_ttl_seconds, deny_reason_required, reminders)',
+      'policy.yml:12: rules[0].colour: is not a known field (known fields: name, description, match, outcome, channel, approvers, min_approvals, max_ttl_seconds, deny_reason_required, reminders, require_verified_requester)',
     ]);
   });
 
@@ -400,6 +403,7 @@ describe('parsePolicy: every error names the file, the line and the field', () =
           '    max_ttl_seconds: 60',
           '    deny_reason_required: false',
           '    reminders: [0.5]',
+          '    require_verified_requester: true',
         ),
       ),
     ).toEqual([
@@ -408,6 +412,7 @@ describe('parsePolicy: every error names the file, the line and the field', () =
       'policy.yml:12: rules[1].max_ttl_seconds: has no effect when outcome is deny; remove it',
       'policy.yml:13: rules[1].deny_reason_required: has no effect when outcome is deny; remove it',
       'policy.yml:14: rules[1].reminders: has no effect when outcome is deny; remove it',
+      'policy.yml:15: rules[1].require_verified_requester: has no effect when outcome is deny; remove it',
     ]);
   });
 

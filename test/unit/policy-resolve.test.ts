@@ -62,6 +62,7 @@ describe('resolvePolicy', () => {
       ttlSeconds: 3600,
       denyReasonRequired: true,
       reminderPoints: [0.8],
+      requireVerifiedRequester: false,
     });
   });
 
@@ -81,6 +82,7 @@ describe('resolvePolicy', () => {
       ttlSeconds: 600,
       denyReasonRequired: false,
       reminderPoints: [0.8],
+      requireVerifiedRequester: false,
     });
   });
 
@@ -140,6 +142,25 @@ describe('resolvePolicy', () => {
     });
   });
 
+  it('requires a verified requester per rule, inheriting the default', () => {
+    const p = policy(
+      'defaults:',
+      '  channel: C0DEFAULT1',
+      '  require_verified_requester: true',
+      'rules:',
+      '  - name: lenient',
+      '    match: { environment: dev }',
+      '    require_verified_requester: false',
+      '  - name: strict-by-default',
+      '    match: { environment: production }',
+    );
+    expect(resolvePolicy(p, request({ environment: 'dev' }), 'ci').requireVerifiedRequester).toBe(false);
+    expect(resolvePolicy(p, request({ environment: 'production' }), 'ci').requireVerifiedRequester).toBe(
+      true,
+    );
+    expect(resolvePolicy(p, request({ environment: 'qa' }), 'ci').requireVerifiedRequester).toBe(true);
+  });
+
   it('uses built-in defaults when there is no policy file', () => {
     expect(resolvePolicy(null, request(), 'ci')).toEqual<EffectivePolicy>({
       outcome: 'review',
@@ -151,6 +172,7 @@ describe('resolvePolicy', () => {
       ttlSeconds: 3600,
       denyReasonRequired: true,
       reminderPoints: DEFAULT_REMINDERS,
+      requireVerifiedRequester: false,
     });
     const narrowed = resolvePolicy(
       null,
