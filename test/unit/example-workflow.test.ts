@@ -17,6 +17,8 @@ const workflow = parse(
   jobs: { deploy: { steps: { name?: string; id?: string; run?: string; env?: Record<string, string> }[] } };
 };
 const steps = workflow.jobs.deploy.steps;
+/** A GitHub Actions expression, `${{ … }}`, as written in the workflow. */
+const expr = (inner: string) => `$${'{{'} ${inner} }}`;
 const mapping = steps.find((s) => s.id === 'requester');
 const dir = mkdtempSync(join(tmpdir(), 'countersign-gha-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,11 +41,11 @@ function runMapping(env: Record<string, string>) {
 describe('examples/github-actions/deploy-with-approval.yml', () => {
   it('asks with the Slack user ID mapped from the GitHub actor, never a noreply address', () => {
     expect(mapping?.env).toMatchObject({
-      SLACK_IDS: '${{ vars.COUNTERSIGN_SLACK_IDS }}',
-      ACTOR: '${{ github.actor }}',
+      SLACK_IDS: expr('vars.COUNTERSIGN_SLACK_IDS'),
+      ACTOR: expr('github.actor'),
     });
     const ask = steps.find((s) => s.run?.includes('countersign request'))?.run ?? '';
-    expect(ask).toContain('--requester-slack-id "${{ steps.requester.outputs.slack_id }}"');
+    expect(ask).toContain(`--requester-slack-id "${expr('steps.requester.outputs.slack_id')}"`);
     expect(ask).not.toContain('noreply');
   });
 
