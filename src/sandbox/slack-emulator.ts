@@ -61,6 +61,8 @@ export class SlackEmulator {
   readonly files: UploadedFile[] = [];
   readonly users = new Map<string, EmulatedUser>();
   readonly groups = new Map<string, string[]>();
+  /** Channels and who is in them (conversations.members, users.conversations); the bot is in every one. */
+  readonly channels = new Map<string, { members: string[]; isPrivate: boolean }>();
   readonly triggers = new Set<string>();
   /** What was posted to response URLs made by `responseUrl()`. */
   readonly responses: ResponsePost[] = [];
@@ -99,6 +101,11 @@ export class SlackEmulator {
 
   addUser(user: EmulatedUser): void {
     this.users.set(user.id, user);
+  }
+
+  /** A channel and its members (add people later by pushing to `channels.get(id).members`). */
+  addChannel(id: string, members: string[], opts: { isPrivate?: boolean } = {}): void {
+    this.channels.set(id, { members: [...members], isPrivate: opts.isPrivate ?? false });
   }
 
   /** The next call of `method` fails with `error` (HTTP 200 `ok:false`), or a 429 when status is 429. */
@@ -270,6 +277,24 @@ export class SlackEmulator {
         ? { ok: true, user: { id: u.id, team_id: u.team_id ?? 'T0FAKE' } }
         : { ok: false, error: 'users_not_found' };
     },
+    'conversations.members': (a) => {
+      const channel = this.channels.get(String(a.channel));
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      return { ok: true, ...page(channel.members, a) };
+    },
+    'users.conversations': (a) => {
+      const user = String(a.user ?? 'UCSBOT');
+      const types = String(a.types ?? 'public_channel').split(',');
+      const mine = [...this.channels.entries()]
+        .filter(
+          ([, c]) =>
+            (user === 'UCSBOT' || c.members.includes(user)) &&
+            types.includes(c.isPrivate ? 'private_channel' : 'public_channel'),
+        )
+        .map(([id, c]) => ({ id, is_private: c.isPrivate, is_member: true }));
+      const { members, response_metadata } = page(mine, a);
+      return { ok: true, channels: members, response_metadata };
+    },
     'usergroups.users.list': (a) => {
       const members = this.groups.get(String(a.usergroup));
       return members ? { ok: true, users: members } : { ok: false, error: 'no_such_subteam' };
@@ -313,6 +338,22 @@ export class SlackEmulator {
       }
       return { ok: true, files: files.map((f) => ({ id: f.id })) };
     },
+  };
+}
+
+/** One page of `items` as Slack pages them: `limit` (default 100) and an opaque `cursor`. */
+function page<T>(
+  items: T[],
+  args: Record<string, unknown>,
+): { members: T[]; response_metadata: { next_cursor: string } } {
+  const limit = Math.min(Math.max(Number(args.limit ?? 100) || 100, 1), 1000);
+  const start = args.cursor
+    ? Number(Buffer.from(String(args.cursor), 'base64').toString('utf8').replace(/^at:/, '')) || 0
+    : 0;
+  const end = start + limit;
+  return {
+    members: items.slice(start, end),
+    response_metadata: { next_cursor: end < items.length ? Buffer.from(`at:${end}`).toString('base64') : '' },
   };
 }
 

@@ -6,6 +6,9 @@ import { TtlCache } from './ttl-cache.js';
 /** A Slack account as users.info describes it (the clicker before group membership is known). */
 type SlackUser = Omit<Clicker, 'userId' | 'groups'> & { id: string };
 
+/** Pages of 1000 read at most for one channel's members. */
+const MAX_MEMBER_PAGES = 50;
+
 export class IdentityError extends Error {
   /** Slack's error code, when Slack answered (`user_not_found`, `ratelimited`, ...). */
   constructor(
@@ -27,6 +30,7 @@ export class Identity {
   private readonly users: TtlCache<SlackUser>;
   private readonly emails: TtlCache<string | null>;
   private readonly groups: TtlCache<Set<string>>;
+  private readonly channels: TtlCache<Set<string>>;
 
   constructor(
     private readonly client: WebClient,
@@ -37,6 +41,7 @@ export class Identity {
     this.users = new TtlCache(ttl, max, opts.now);
     this.emails = new TtlCache(ttl, max, opts.now);
     this.groups = new TtlCache(ttl, 500, opts.now);
+    this.channels = new TtlCache(ttl, 500, opts.now);
   }
 
   async user(userId: string): Promise<SlackUser> {
@@ -101,6 +106,41 @@ export class Identity {
         `usergroups.users.list failed for ${groupId}: ${platformError(err) ?? (err as Error).message}`,
       );
     }
+  }
+
+  /**
+   * The members of a channel (conversations.members, every page), so `/approvals` shows a request
+   * only to people who can read its card. Needs channels:read (public) and groups:read (private
+   * channels, of which the bot is a member since it posts there).
+   */
+  async channelMembers(channel: string): Promise<Set<string>> {
+    const cached = this.channels.get(channel);
+    if (cached) return cached;
+    const members = new Set<string>();
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
+        const res = await this.client.conversations.members({
+          channel,
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        });
+        for (const m of res.members ?? []) members.add(m);
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) {
+          this.channels.set(channel, members);
+          return members;
+        }
+      }
+    } catch (err) {
+      throw new IdentityError(
+        `conversations.members failed for ${channel}: ${platformError(err) ?? (err as Error).message}`,
+        platformError(err) ?? null,
+      );
+    }
+    throw new IdentityError(
+      `conversations.members: ${channel} has more than ${MAX_MEMBER_PAGES * 1000} members`,
+    );
   }
 
   /** The clicker as core needs it, including which of `groupIds` they belong to. */

@@ -51,7 +51,14 @@ export interface Harness {
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'countersign-test-'));
   const slack = opts.slack ?? (await new SlackEmulator().start());
-  if (!opts.slack) for (const p of Object.values(PEOPLE)) slack.addUser(p);
+  if (!opts.slack) {
+    for (const p of Object.values(PEOPLE)) slack.addUser(p);
+    // Everyone is in the approvals channel unless a test says otherwise.
+    slack.addChannel(
+      CHANNEL,
+      Object.values(PEOPLE).map((p) => p.id),
+    );
+  }
   const env: Record<string, string> = {
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
