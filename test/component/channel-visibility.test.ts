@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANNEL, type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { cardOf, openHome, slashCommand, textOf, waitFor } from '../support/slack-user.js';
 
 /**
