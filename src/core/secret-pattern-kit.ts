@@ -111,3 +111,28 @@ export function notPlaceholder(secret: string, quoted: boolean): boolean {
 }
 
 export const hasDigitAndLetter = (s: string) => /[0-9]/.test(s) && /[A-Za-z]/.test(s);
+
+/**
+ * A token with a well-known prefix: the prefix is kept, the rest masked (`ghp_…[redacted]`).
+ * `body` must be bounded; `whole` adds TOKEN_END for fixed-length formats (a longer run of token
+ * characters is something else). Every token starts at the start of a run of token characters
+ * (tokenStart), which keeps the scan linear whatever the body's class (see the header).
+ */
+export function token(
+  kind: string,
+  source: string,
+  prefix: string,
+  body: string,
+  opts: { whole?: boolean; accept?: SecretPattern['accept'] } = {},
+): SecretPattern {
+  return {
+    kind,
+    source,
+    regex: new RegExp(
+      `(?<keep>${prefix})${tokenStart(prefix)}(?<secret>${body})${opts.whole ? TOKEN_END : ''}`,
+      'dg',
+    ),
+    marker: TOKEN_MARKER,
+    ...(opts.accept ? { accept: opts.accept } : {}),
+  };
+}

@@ -1,6 +1,7 @@
 import type { SecretPattern } from './secret-pattern-kit.js';
+import { CLOUD_PATTERNS } from './secret-patterns-cloud.js';
 import { GENERIC_PATTERNS, PRIVATE_KEY_PATTERN } from './secret-patterns-generic.js';
-import { VENDOR_PATTERNS } from './secret-patterns-vendor.js';
+import { SERVICE_PATTERNS } from './secret-patterns-services.js';
 
 export {
   isPlaceholder,
@@ -19,6 +20,7 @@ export {
  */
 export const SECRET_PATTERNS: readonly SecretPattern[] = [
   PRIVATE_KEY_PATTERN,
-  ...VENDOR_PATTERNS,
+  ...CLOUD_PATTERNS,
+  ...SERVICE_PATTERNS,
   ...GENERIC_PATTERNS,
 ];
