@@ -87,7 +87,12 @@ function collect(text: string, pattern: SecretPattern, priority: number, into: S
     // Already masked: kept as a span that changes nothing, so that a second pass resolves the
     // same overlaps as the first (redaction is idempotent).
     const masked = secret.includes('[redacted');
-    if (!masked && pattern.accept && !pattern.accept(secret, group !== 'secret')) continue;
+    if (!masked && pattern.accept && !pattern.accept(secret, group !== 'secret')) {
+      // Not a secret (a placeholder, code): look again from where its value started, since the
+      // value may hold the real thing (`password= password: hunter2`). Each retry moves forward.
+      regex.lastIndex = Math.max(range[0], m.index + 1);
+      continue;
+    }
     if (masked) {
       into.push({
         matchStart: m.index,

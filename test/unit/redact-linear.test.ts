@@ -144,6 +144,8 @@ describe('secret patterns run in linear time', () => {
       ['more anchors and near-misses', mix(1)],
       ['values that end in punctuation', fill(`password: ${')'.repeat(500)}x\n`)],
       ['tokens cut by zero-width characters', fill(`${fake.github('ghp').replace(/(.{5})/g, '$1\u200b')} `)],
+      ['placeholders that hide more keys', fill('password=${')],
+      ['code values that hide more keys', fill('token: string token: ')],
       ['a YAML value of many words', fill(`token: ${'ab '.repeat(40)}\n`)],
     ];
     const diffs: [string, string][] = [
