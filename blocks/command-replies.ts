@@ -73,10 +73,15 @@ export interface ListPage {
   pages: number;
   total: number;
   pageSize: number;
+  /** Why some requests may be missing (Slack could not list a channel's members). */
+  note?: string | null;
 }
 
 export function renderList(list: ListPage, now: number): CommandReply {
-  if (list.total === 0) return renderNotice(':white_check_mark: Nothing is waiting for approval right now.');
+  if (list.total === 0) {
+    const none = ':white_check_mark: Nothing is waiting for approval in the channels you are in right now.';
+    return renderNotice(list.note ? `${none}\n:warning: ${list.note}` : none);
+  }
   return fitMessage(list.items.length, (n) => {
     const first = (list.page - 1) * list.pageSize + 1;
     const shown = list.items.slice(0, n);
@@ -91,6 +96,7 @@ export function renderList(list: ListPage, now: number): CommandReply {
     if (list.page < list.pages) nav.push(`next: \`${COMMAND} list ${list.page + 1}\``);
     if (list.page > 1) nav.push(`previous: \`${COMMAND} list ${list.page - 1}\``);
     blocks.push(context(nav.join(' · ')));
+    if (list.note) blocks.push(context(`:warning: ${clipEscaped(list.note, 1000)}`));
     return { text: `${plural(list.total, 'pending request')} (page ${list.page} of ${list.pages})`, blocks };
   });
 }

@@ -24,7 +24,13 @@ export interface CardView {
   resource: string | null;
   environment: string | null;
   client: string;
-  requester: { slackUserId: string | null; name: string | null; email: string | null };
+  requester: {
+    slackUserId: string | null;
+    name: string | null;
+    email: string | null;
+    /** False when Slack knows no such user (shown as unverified); true or null (not checked yet) show nothing. */
+    verified?: boolean | null;
+  };
   summary: string | null;
   context: Record<string, string | number | boolean> | null;
   links: { text: string; url: string }[] | null;

@@ -24,8 +24,20 @@ export const STATUS_WORDS: Record<CardStatus, { emoji: string; word: string }> =
   cancelled: { emoji: ':leftwards_arrow_with_hook:', word: 'Cancelled' },
 };
 
-/** The requester as a mention when the Slack user is known, else name and email (escaped, one line). */
+/** Follows a requester that Slack knows no user for: reviewers must not take the name on trust. */
+export const UNVERIFIED_MARK = ' :warning: _unverified: no Slack user matches_';
+
+/**
+ * The requester as a mention when the Slack user is known, else name and email (escaped, one
+ * line), marked unverified when Slack knows no such user.
+ */
 export function requesterText(view: CardView, max = 250): string {
+  const unverified = view.requester.verified === false;
+  const who = requesterName(view, unverified ? max - UNVERIFIED_MARK.length : max);
+  return unverified ? `${who}${UNVERIFIED_MARK}` : who;
+}
+
+function requesterName(view: CardView, max: number): string {
   const { slackUserId, name, email } = view.requester;
   if (slackUserId !== null && isUserId(slackUserId)) return mentionUser(slackUserId);
   const n = name?.trim() ? name : null;

@@ -29,6 +29,7 @@ import { registerCommands } from './slack/commands.js';
 import { auditVerifier } from './slack/commands-audit.js';
 import { registerHome } from './slack/home.js';
 import { Identity } from './slack/identity.js';
+import { registerInputGuard } from './slack/input-guard.js';
 import { manifestBotScopes } from './slack/manifest-scopes.js';
 import { registerViews } from './slack/views.js';
 import { authTest } from './slack/workspace.js';
@@ -111,6 +112,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     ...(opts.socketPingTimeoutMs !== undefined ? { socketPingTimeoutMs: opts.socketPingTimeoutMs } : {}),
   });
   const { app } = slackApp;
+  registerInputGuard(app, log);
+  // Who may vote: members of the workspace the token belongs to (the start stops when it is unusable).
   const { workspace, scopes: grantedScopes } = await authTest(app.client);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
@@ -126,7 +129,13 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     );
   });
 
-  const approvals = new Approvals({ database, audit, defaultChannel: config.defaultChannel, policy });
+  const approvals = new Approvals({
+    database,
+    audit,
+    defaultChannel: config.defaultChannel,
+    policy,
+    workspace,
+  });
   approvals.onDecided = (r) => metrics.decided(r);
   let accepting = true;
   const routes = apiRoutes({

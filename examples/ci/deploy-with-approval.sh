@@ -2,7 +2,11 @@
 # Pauses a deploy until it is approved in Slack, then deploys exactly what was approved.
 #
 #   COUNTERSIGN_URL=https://countersign.internal COUNTERSIGN_SECRET=whsec_... \
-#     ./deploy-with-approval.sh web 2.3.1
+#   DEPLOY_REQUESTER=ana@example.com ./deploy-with-approval.sh web 2.3.1
+#
+# The requester is the person accountable for the deploy, as Slack knows them: DEPLOY_REQUESTER
+# (their work email, the one on their Slack profile) or DEPLOY_REQUESTER_SLACK_ID (U...). Slack must
+# find them, or they could approve their own deploy; a git or GitHub noreply address never matches.
 #
 # Needs: node 20, jq, sha256sum, and the countersign CLI: one file, countersign.mjs, beside this
 # script (or at COUNTERSIGN_CLI_FILE). Get it from your own server:
@@ -18,18 +22,29 @@ read -r -a countersign <<< "${COUNTERSIGN_CLI:-node $cli_file}"
 
 service="${1:?usage: $0 <service> <version>}"
 version="${2:?usage: $0 <service> <version>}"
-requester="${DEPLOY_REQUESTER:-$(git config user.email)}"
+requester_email="${DEPLOY_REQUESTER:-}"
+requester_slack_id="${DEPLOY_REQUESTER_SLACK_ID:-}"
+if [ -z "$requester_email" ] && [ -z "$requester_slack_id" ]; then
+  echo "set DEPLOY_REQUESTER to the requester's work email (as on their Slack profile) or DEPLOY_REQUESTER_SLACK_ID to their Slack member ID (U...)" >&2
+  exit 4
+fi
+case "$requester_email" in
+  *@users.noreply.github.com | *noreply*)
+    echo "DEPLOY_REQUESTER=$requester_email is a noreply address that no Slack account has; use the person's work email" >&2
+    exit 4 ;;
+esac
 commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
 
 # 1. Describe the change in a request body. Given whole with --file, the CLI sends these exact
 #    bytes, so the server's payload_sha256 is this file's SHA-256.
-jq -n --arg service "$service" --arg version "$version" --arg requester "$requester" \
-  --arg commit "$commit" '{
+jq -n --arg service "$service" --arg version "$version" --arg email "$requester_email" \
+  --arg slack_id "$requester_slack_id" --arg commit "$commit" '{
     action: "deploy.production",
     title: "Deploy \($service) \($version) to production",
-    requester: { email: $requester },
+    requester: ({} + (if $email != "" then { email: $email } else {} end)
+                   + (if $slack_id != "" then { slack_user_id: $slack_id } else {} end)),
     environment: "production",
     risk: "high",
     resource: $service,

@@ -4,7 +4,15 @@ import { newRequestId } from '../core/ids.js';
 import { type EffectivePolicy, type Policy, resolvePolicy } from '../core/policy.js';
 import { redactRequest } from '../core/redact.js';
 import type { CreateRequestInput } from '../core/request-schema.js';
-import type { ApprovalRequest, Clicker, Decision, FinalStatus, Vote } from '../core/types.js';
+import type {
+  ApprovalRequest,
+  Clicker,
+  Decision,
+  FinalStatus,
+  RequesterLookup,
+  Vote,
+  Workspace,
+} from '../core/types.js';
 import type { OpenDatabase } from '../store/db.js';
 import { OutboxRepo } from '../store/outbox-repo.js';
 import { RequestsRepo } from '../store/requests-repo.js';
@@ -34,6 +42,8 @@ export interface ApprovalsOptions {
   audit: AuditLog;
   defaultChannel: string | null;
   policy: Policy | null;
+  /** The installing workspace (from auth.test); until it is set, nobody can vote. */
+  workspace?: Workspace | null;
   /** Called after every commit that enqueued outbox rows. */
   onOutbox?: () => void;
 }
@@ -51,6 +61,7 @@ export class Approvals {
   private readonly audit: AuditLog;
   private readonly defaultChannel: string | null;
   policy: Policy | null;
+  workspace: Workspace | null;
   onOutbox: () => void;
   /** Called after the commit that took a request out of `pending` in this process (metrics). */
   onDecided: (request: ApprovalRequest) => void = () => {};
@@ -60,6 +71,7 @@ export class Approvals {
     this.audit = opts.audit;
     this.defaultChannel = opts.defaultChannel;
     this.policy = opts.policy;
+    this.workspace = opts.workspace ?? null;
     this.onOutbox = opts.onOutbox ?? (() => {});
     this.requests = new RequestsRepo(opts.database.db);
     this.outbox = new OutboxRepo(opts.database.db);
@@ -155,6 +167,7 @@ export class Approvals {
       requester: value.requester,
       requesterSlackId: value.requester.slack_user_id ?? null,
       requesterEmail,
+      requesterCheck: auto || !policy.requireVerifiedRequester ? null : 'required',
       context: value.context ?? null,
       links: value.links ?? null,
       diff: value.diff ?? null,
@@ -218,7 +231,7 @@ export class Approvals {
       const request = this.requests.get(requestId);
       if (!request) return { outcome: { ok: false, refusal: 'not_pending' }, request: null };
       const votes = this.requests.votes(requestId);
-      const outcome = decide(request, votes, clicker, choice, now);
+      const outcome = decide(request, votes, clicker, choice, now, this.workspace);
       if (!outcome.ok) {
         this.auditRefusal(request, clicker, outcome.refusal, choice.decision, now);
         return { outcome, request };
@@ -277,6 +290,38 @@ export class Approvals {
       return { outcome, request: this.mustGet(requestId) };
     });
     if (result.outcome.ok && result.request) this.afterCommit(result.request);
+    return result;
+  }
+
+  /**
+   * Stores what the card's lookup learned about the requester (their Slack ID, email, and whether
+   * Slack knows them). When policy requires a verified requester and Slack knows no such user, the
+   * request is closed as denied by policy in the same transaction, with a reason that says what to
+   * fix. Returns the request as stored after the change.
+   */
+  recordRequesterCheck(requestId: string, learned: RequesterLookup, now: number): ApprovalRequest | null {
+    let closed = false;
+    const result = this.database.tx(() => {
+      closed = false;
+      const before = this.requests.get(requestId);
+      if (!before) return null;
+      this.requests.update(requestId, learned);
+      const refuse =
+        before.requesterCheck === 'required' &&
+        learned.requesterCheck === 'unverified' &&
+        before.status === 'pending';
+      if (!refuse) return this.mustGet(requestId);
+      const who = before.requester.email ?? before.requester.slack_user_id ?? 'the requester';
+      const reason = `the requester ${who} matches no Slack user of this workspace, and policy rule ${before.policyRule ?? '(defaults)'} requires a verified requester: send requester.email as the person's Slack email address, or requester.slack_user_id`;
+      if (
+        !this.requests.close(requestId, { status: 'denied', decidedAt: now, decidedBy: 'policy', reason })
+      ) {
+        return this.mustGet(requestId);
+      }
+      closed = true;
+      return this.finish(requestId, now, { threshold: 'policy require_verified_requester' });
+    });
+    if (result && closed) this.afterCommit(result);
     return result;
   }
 

@@ -1,10 +1,11 @@
-import type { ApprovalRequest, ApproverSet, Clicker, Decision, Vote } from './types.js';
+import type { ApprovalRequest, ApproverSet, Clicker, Decision, Vote, Workspace } from './types.js';
 
 export type Refusal =
   | 'not_pending'
   | 'expired'
   | 'bot'
   | 'guest'
+  | 'other_workspace'
   | 'deactivated'
   | 'requester'
   | 'not_approver'
@@ -27,15 +28,46 @@ export type DecideRequest = Pick<
   'status' | 'expiresAt' | 'requester' | 'requesterSlackId' | 'requesterEmail' | 'approvers' | 'minApprovals'
 > & { denyReasonRequired: boolean };
 
-/** Whether `clicker` is the requester: the same user ID, or the same email either way round. */
+/**
+ * An email as one mailbox: trimmed, lower case, without a `+tag` in the local part, so
+ * `A1+deploy@Example.com ` and `a1@example.com` are the same person. (Providers that ignore dots
+ * in the local part are not folded: that is not true of mail systems in general.)
+ */
+export function normalizeEmail(email: string): string {
+  const e = email.trim().toLowerCase();
+  const at = e.lastIndexOf('@');
+  if (at <= 0) return e;
+  const plus = e.indexOf('+');
+  return plus > 0 && plus < at ? `${e.slice(0, plus)}${e.slice(at)}` : e;
+}
+
+/**
+ * Whether `clicker` is the requester: the same user ID, or the same email either way round,
+ * compared normalised (`normalizeEmail`), so a `+tag` or a capital letter cannot get someone past
+ * the rule when Slack does not know the requester's email.
+ */
 export function isRequester(request: DecideRequest, clicker: Pick<Clicker, 'userId' | 'email'>): boolean {
   const ids = [request.requester.slack_user_id, request.requesterSlackId].filter((x): x is string => !!x);
   if (ids.includes(clicker.userId)) return true;
-  if (clicker.email === null || clicker.email === '') return false;
+  if (clicker.email === null || clicker.email.trim() === '') return false;
   const emails = [request.requester.email, request.requesterEmail]
-    .filter((x): x is string => !!x)
-    .map((e) => e.toLowerCase());
-  return emails.includes(clicker.email.toLowerCase());
+    .filter((x): x is string => !!x && x.trim() !== '')
+    .map(normalizeEmail);
+  return emails.includes(normalizeEmail(clicker.email));
+}
+
+/**
+ * Whether the clicker belongs to the installing workspace: the same team, or on Enterprise Grid
+ * the same organisation. Unknown (null) never matches, and neither does anyone when the
+ * workspace is not known (null): people of other workspaces (Slack Connect) are refused like guests.
+ */
+export function isMember(
+  workspace: Workspace | null,
+  clicker: Pick<Clicker, 'teamId' | 'enterpriseId'>,
+): boolean {
+  if (workspace === null) return false;
+  if (workspace.enterpriseId !== null && clicker.enterpriseId === workspace.enterpriseId) return true;
+  return workspace.teamId !== null && clicker.teamId === workspace.teamId;
 }
 
 function satisfies(set: ApproverSet, clicker: Pick<Clicker, 'userId' | 'groups'>): boolean {
@@ -66,9 +98,9 @@ export function precheck(
 }
 
 /**
- * The whole review rule, pure: given the request, its votes, the clicker, what they chose and the
- * time, either a refusal with its reason or the vote and the status it leads to. Quorum is
- * `minApprovals` distinct people; one deny denies. There is no admin exception.
+ * The whole review rule, pure: given the request, its votes, the clicker, what they chose, the
+ * time and the installing workspace, either a refusal with its reason or the vote and the status
+ * it leads to. Quorum is `minApprovals` distinct people; one deny denies. There is no admin exception.
  */
 export function decide(
   request: DecideRequest,
@@ -76,12 +108,14 @@ export function decide(
   clicker: Clicker,
   choice: { decision: Decision; reason?: string | null },
   now: number,
+  workspace: Workspace | null,
 ): Outcome {
   if (request.status !== 'pending') return { ok: false, refusal: 'not_pending' };
   if (now >= request.expiresAt) return { ok: false, refusal: 'expired' };
   if (clicker.isBot || clicker.isAppUser || clicker.userId === 'USLACKBOT')
     return { ok: false, refusal: 'bot' };
   if (clicker.deleted) return { ok: false, refusal: 'deactivated' };
+  if (!isMember(workspace, clicker)) return { ok: false, refusal: 'other_workspace' };
   if (clicker.isRestricted || clicker.isUltraRestricted) return { ok: false, refusal: 'guest' };
   if (isRequester(request, clicker)) return { ok: false, refusal: 'requester' };
   if (!isApprover(request.approvers, clicker)) return { ok: false, refusal: 'not_approver' };

@@ -50,6 +50,7 @@ export function semanticProblems(file: PolicyFile, locate: (path: Path) => { lin
         'max_ttl_seconds',
         'deny_reason_required',
         'reminders',
+        'require_verified_requester',
       ] as const) {
         if (rule[key] !== undefined) {
           problems.push({

@@ -90,6 +90,9 @@ export function explainPolicy(
       : `TTL: ${effective.ttlSeconds} s`,
   );
   lines.push(`Deny reason: ${effective.denyReasonRequired ? 'required' : 'optional'}`);
+  if (effective.requireVerifiedRequester) {
+    lines.push('Requester: must match a Slack user, or the request is denied when its card is posted');
+  }
   lines.push(
     effective.reminderPoints.length === 0
       ? 'Reminders: none'

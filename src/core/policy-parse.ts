@@ -204,6 +204,7 @@ function buildPolicy(
     denyReasonRequired: d.deny_reason_required ?? true,
     reminders: d.reminders ? [...d.reminders] : [...DEFAULT_REMINDERS],
     attestationTtlSeconds: d.attestation_ttl_seconds ?? DEFAULT_ATTESTATION_TTL_SECONDS,
+    requireVerifiedRequester: d.require_verified_requester ?? false,
   };
   const rules = (file.rules ?? []).map(
     (rule, index): PolicyRule => ({
@@ -226,6 +227,7 @@ function buildPolicy(
       denyReasonRequired: rule.deny_reason_required ?? null,
       reminders: rule.reminders ? [...rule.reminders] : null,
       attestationTtlSeconds: rule.attestation_ttl_seconds ?? null,
+      requireVerifiedRequester: rule.require_verified_requester ?? null,
     }),
   );
   const requesters = (file.requesters ?? []).map(

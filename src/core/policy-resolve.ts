@@ -40,6 +40,7 @@ export function resolvePolicy(
       denyReasonRequired: true,
       reminderPoints: [...DEFAULT_REMINDERS],
       attestationTtlSeconds: DEFAULT_ATTESTATION_TTL_SECONDS,
+      requireVerifiedRequester: false,
     };
   }
 
@@ -64,6 +65,7 @@ export function resolvePolicy(
     denyReasonRequired: rule?.denyReasonRequired ?? d.denyReasonRequired,
     reminderPoints: [...(rule?.reminders ?? d.reminders)],
     attestationTtlSeconds: rule?.attestationTtlSeconds ?? d.attestationTtlSeconds,
+    requireVerifiedRequester: rule?.requireVerifiedRequester ?? d.requireVerifiedRequester,
   };
 }
 

@@ -25,6 +25,7 @@ export const SETTING_KEYS = [
   'deny_reason_required',
   'reminders',
   'attestation_ttl_seconds',
+  'require_verified_requester',
 ] as const;
 export const RULE_KEYS = ['name', 'description', 'match', 'outcome', ...SETTING_KEYS] as const;
 export const MATCH_KEYS = ['action', 'resource', 'environment', 'risk', 'client', 'claims'] as const;
@@ -124,6 +125,7 @@ const settingsShape = {
   deny_reason_required: z.boolean({ error: MESSAGES.boolean }).optional(),
   reminders: remindersSchema.optional(),
   attestation_ttl_seconds: intBetween(10, MAX_ATTESTATION_TTL_SECONDS, MESSAGES.attestationTtl).optional(),
+  require_verified_requester: z.boolean({ error: MESSAGES.boolean }).optional(),
 };
 
 /** `claims: {repository: "acme/*", ref: [refs/heads/main]}`: a number or true/false is matched as its text. */

@@ -31,6 +31,8 @@ export interface PolicyDefaults {
   reminders: number[];
   /** Seconds an approval's attestation stays valid after the decision. */
   attestationTtlSeconds: number;
+  /** Deny at once a request whose requester matches no Slack user (checked when its card is posted). */
+  requireVerifiedRequester: boolean;
 }
 
 /** A rule's conditions; null means the field was omitted and matches anything. */
@@ -62,6 +64,7 @@ export interface PolicyRule {
   denyReasonRequired: boolean | null;
   reminders: number[] | null;
   attestationTtlSeconds: number | null;
+  requireVerifiedRequester: boolean | null;
 }
 
 /**
@@ -114,4 +117,6 @@ export interface EffectivePolicy {
   reminderPoints: number[];
   /** Seconds the attestation of an approval stays valid after the decision. */
   attestationTtlSeconds: number;
+  /** Whether a requester who matches no Slack user gets the request denied (see PolicyDefaults). */
+  requireVerifiedRequester: boolean;
 }

@@ -164,7 +164,8 @@ export function pemLineEdits(s: string, diff: boolean): Edit[] {
       if (END_ANY.test(tail)) continue; // one line: the regex patterns handle it
       state = 'private';
       const rest = tail.replace(/\\[rn]|[^A-Za-z0-9+/=]/g, '');
-      if (rest.length >= 16) {
+      // Already masked (`[redacted private key line]`) is not key material.
+      if (rest.length >= 16 && !tail.includes('[redacted')) {
         block.push({
           start: line.start + begin.index + begin[0].length,
           end: line.end,

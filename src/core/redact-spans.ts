@@ -13,18 +13,62 @@ export interface Span extends Edit {
   /** Where the whole match (prefix included) starts. */
   matchStart: number;
   priority: number;
+  /** A match whose secret is already masked: it changes nothing, but still explains its text. */
+  masked?: true;
 }
 
 const SECRET_GROUPS = ['secret', 'secretDq', 'secretSq'] as const;
 
-/** Every pattern match, reduced to non-overlapping spans sorted by position. */
+/**
+ * Every pattern match, reduced to non-overlapping spans sorted by position. Invisible characters
+ * (zero-width spaces and joiners, soft hyphens, direction marks, BOMs: Unicode category Cf; and
+ * variation selectors) are
+ * ignored while matching, so `ghp_abc\u200bdef…` is still a token; a span then covers them too.
+ */
 export function findSpans(text: string): Span[] {
+  const folded = foldInvisible(text);
   const spans: Span[] = [];
   SECRET_PATTERNS.forEach((pattern, priority) => {
-    collect(text, pattern, priority, spans);
+    collect(folded.text, pattern, priority, spans);
   });
+  if (folded.map) for (const span of spans) unfold(span, folded.map);
   spans.sort((a, b) => a.start - b.start || a.priority - b.priority);
-  return resolveOverlaps(spans);
+  return resolveOverlaps(spans).filter((span) => !span.masked);
+}
+
+const INVISIBLE = /(?:\p{Cf}|\p{Variation_Selector}|\u034f)+/gu;
+
+/**
+ * `text` without invisible characters, and for each position of the result the position it came
+ * from in `text` (one more entry for the end); no map when there was nothing to remove.
+ */
+function foldInvisible(text: string): { text: string; map: Int32Array | null } {
+  INVISIBLE.lastIndex = 0;
+  if (!INVISIBLE.test(text)) return { text, map: null };
+  const parts: string[] = [];
+  const map = new Int32Array(text.length + 1);
+  let length = 0;
+  let from = 0;
+  const keep = (end: number) => {
+    parts.push(text.slice(from, end));
+    for (let i = from; i < end; i++) map[length++] = i;
+  };
+  INVISIBLE.lastIndex = 0;
+  for (let m = INVISIBLE.exec(text); m !== null; m = INVISIBLE.exec(text)) {
+    keep(m.index);
+    from = m.index + m[0].length;
+  }
+  keep(text.length);
+  map[length] = text.length;
+  return { text: parts.join(''), map: map.subarray(0, length + 1) };
+}
+
+/** Moves a span found in the folded text back onto the original text. */
+function unfold(span: Span, map: Int32Array): void {
+  span.matchStart = map[span.matchStart] as number;
+  span.start = map[span.start] as number;
+  // The end is just after the last character of the secret.
+  span.end = (map[span.end - 1] as number) + 1;
 }
 
 function collect(text: string, pattern: SecretPattern, priority: number, into: Span[]): void {
@@ -40,8 +84,27 @@ function collect(text: string, pattern: SecretPattern, priority: number, into: S
     const range = group && groups[group];
     if (!range) continue;
     const secret = text.slice(range[0], range[1]);
-    if (secret.includes('[redacted')) continue;
-    if (pattern.accept && !pattern.accept(secret, group !== 'secret')) continue;
+    // Already masked: kept as a span that changes nothing, so that a second pass resolves the
+    // same overlaps as the first (redaction is idempotent).
+    const masked = secret.includes('[redacted');
+    if (!masked && pattern.accept && !pattern.accept(secret, group !== 'secret')) {
+      // Not a secret (a placeholder, code): look again from where its value started, since the
+      // value may hold the real thing (`password= password: hunter2`). Each retry moves forward.
+      regex.lastIndex = Math.max(range[0], m.index + 1);
+      continue;
+    }
+    if (masked) {
+      into.push({
+        matchStart: m.index,
+        start: range[0],
+        end: range[1],
+        text: secret,
+        secrets: [],
+        priority,
+        masked,
+      });
+      continue;
+    }
     into.push({
       matchStart: m.index,
       start: range[0],
@@ -73,6 +136,7 @@ function resolveOverlaps(sorted: Span[]): Span[] {
       out[out.length - 1] = span;
     } else if (!lastCovers) {
       out[out.length - 1] = {
+        ...(last.masked && span.masked ? { masked: true as const } : {}),
         matchStart: Math.min(last.matchStart, span.matchStart),
         start: last.start,
         end: Math.max(last.end, span.end),
@@ -85,7 +149,11 @@ function resolveOverlaps(sorted: Span[]): Span[] {
   return out;
 }
 
-/** Line edits win over spans that touch the same text. Both inputs are sorted and non-overlapping. */
+/**
+ * Line edits win over spans that touch the same text; the part of a span before the line edit it
+ * runs into is kept (`password="x -----BEGIN PRIVATE KEY-----…` masks both). Both inputs are
+ * sorted and non-overlapping.
+ */
 export function mergeEdits(lineEdits: Edit[], spans: Edit[]): Edit[] {
   if (lineEdits.length === 0) return spans;
   const out: Edit[] = [...lineEdits];
@@ -93,7 +161,10 @@ export function mergeEdits(lineEdits: Edit[], spans: Edit[]): Edit[] {
   for (const span of spans) {
     while (i < lineEdits.length && (lineEdits[i] as Edit).end <= span.start) i++;
     const next = lineEdits[i];
-    if (next !== undefined && next.start < span.end) continue;
+    if (next !== undefined && next.start < span.end) {
+      if (span.start < next.start) out.push({ ...span, end: next.start });
+      continue;
+    }
     out.push(span);
   }
   return out.sort((a, b) => a.start - b.start);

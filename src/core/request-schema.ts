@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { illFormedStrings } from './text-checks.js';
 import { RISKS } from './types.js';
 
 /** Slack user IDs start with U (or W on Enterprise Grid); user group IDs with S. */
@@ -87,8 +88,15 @@ export function validationIssues(error: z.ZodError): ValidationIssue[] {
 
 export type ParseResult = { ok: true; value: CreateRequestInput } | { ok: false; issues: ValidationIssue[] };
 
+/**
+ * Parses a create body. Strings that cannot be stored (not well-formed Unicode, or holding NUL:
+ * see text-checks.ts) are refused with their field named, wherever they sit, keys included.
+ */
 export function parseCreateRequest(body: unknown): ParseResult {
+  const unusable = illFormedStrings(body);
   const result = createRequestSchema.safeParse(body);
-  if (result.success) return { ok: true, value: result.data };
-  return { ok: false, issues: validationIssues(result.error) };
+  if (result.success && unusable.length === 0) return { ok: true, value: result.data };
+  const named = new Set(unusable.map((i) => i.path));
+  const others = result.success ? [] : validationIssues(result.error).filter((i) => !named.has(i.path));
+  return { ok: false, issues: [...unusable, ...others] };
 }

@@ -32,6 +32,15 @@ export interface ApproverSet {
 
 export type Decision = 'approve' | 'deny';
 
+export type RequesterCheck = 'required' | 'verified' | 'unverified';
+
+/** What a lookup of the requester in Slack learned (only the fields it learned). */
+export interface RequesterLookup {
+  requesterSlackId?: string;
+  requesterEmail?: string;
+  requesterCheck?: 'verified' | 'unverified';
+}
+
 /** A request as the domain sees it (times in Unix ms). */
 export interface ApprovalRequest {
   id: string;
@@ -46,6 +55,11 @@ export interface ApprovalRequest {
   requester: Requester;
   requesterSlackId: string | null;
   requesterEmail: string | null;
+  /**
+   * Whether the card's lookup found the requester in Slack: null (not checked yet), `required`
+   * (not checked yet; the policy refuses an unverified requester), `verified` or `unverified`.
+   */
+  requesterCheck: RequesterCheck | null;
   context: Record<string, ContextValue> | null;
   links: Link[] | null;
   diff: string | null;
@@ -80,6 +94,16 @@ export interface Vote {
   decision: Decision;
   reason: string | null;
   at: number;
+}
+
+/**
+ * The Slack workspace Countersign is installed in, pinned from `auth.test` at start: only its
+ * members vote (on Enterprise Grid, members of any workspace of the same organisation).
+ */
+export interface Workspace {
+  /** Null for an organisation-wide (Enterprise Grid) install. */
+  teamId: string | null;
+  enterpriseId: string | null;
 }
 
 /** The person who clicked, as resolved from Slack at the moment of the click. */

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Approvals } from '../approvals/service.js';
 import type { ClientSecret } from '../config.js';
+import { redactText } from '../core/redact.js';
 import { toRequestObject } from '../core/request-object.js';
 import { parseCreateRequest, type ValidationIssue } from '../core/request-schema.js';
+import { textProblem } from '../core/text-checks.js';
 import { checkCallbackUrl } from '../egress/callback-url.js';
 import type { Logger } from '../log.js';
 import { API_BODY_LIMIT, SMALL_BODY_LIMIT } from './limits.js';
@@ -75,9 +77,20 @@ async function authenticate(deps: ApiDeps, req: Req, res: ServerResponse, as: Si
   return { client: verified.client, webhookId: verified.webhookId, body };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] } {
+  let text: string;
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+    text = UTF8.decode(body);
+  } catch {
+    return {
+      ok: false,
+      issues: [{ path: '(body)', message: 'is not valid UTF-8; send JSON text in UTF-8' }],
+    };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
   } catch (err) {
     return {
       ok: false,
@@ -147,10 +160,20 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   }
 }
 
+/** The `:id` of the URL, or null after answering 400 when it is not text that can be looked up. */
+function requestId(req: Req, res: ServerResponse): string | null {
+  const id = req.params.id ?? '';
+  const problem = textProblem(id);
+  if (problem === null) return id;
+  sendError(res, 400, 'invalid_request', { issues: [{ path: 'id', message: problem }] });
+  return null;
+}
+
 async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   const auth = await authenticate(deps, req, res, 'target');
   if (!auth) return;
-  const id = req.params.id ?? '';
+  const id = requestId(req, res);
+  if (id === null) return;
   const waitParam = new URL(req.url ?? '/', 'http://x').searchParams.get('wait');
   let waitSeconds = 0;
   if (waitParam !== null) {
@@ -192,9 +215,14 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
         issues: [{ path: 'reason', message: 'must be a string of at most 500 characters' }],
       });
     }
-    reason = typeof v.reason === 'string' && v.reason.trim() !== '' ? v.reason.trim() : null;
+    const problem = typeof v.reason === 'string' ? textProblem(v.reason) : null;
+    if (problem)
+      return sendError(res, 400, 'invalid_request', { issues: [{ path: 'reason', message: problem }] });
+    // Masked where it arrives, before it is stored, posted, sent back or audited.
+    reason = typeof v.reason === 'string' && v.reason.trim() !== '' ? redactText(v.reason.trim()).text : null;
   }
-  const id = req.params.id ?? '';
+  const id = requestId(req, res);
+  if (id === null) return;
   const result = deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);
   if (result.kind === 'not_found') return sendError(res, 404, 'not_found');
   if (result.kind === 'already_decided')

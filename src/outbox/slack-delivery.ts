@@ -81,11 +81,14 @@ export class SlackDelivery {
     let r = request;
     try {
       const learned = await this.deps.identity.resolveRequester(r);
+      // Stored (and, when policy requires a verified requester Slack does not know, denied) first,
+      // so the card shows the outcome.
       if (Object.keys(learned).length > 0) {
-        this.deps.approvals.requests.update(r.id, learned);
-        r = { ...r, ...learned };
+        r = this.deps.approvals.recordRequesterCheck(r.id, learned, this.deps.now()) ?? r;
       }
     } catch (err) {
+      // Policy needs the answer before reviewers see the card: try again later.
+      if (r.requesterCheck === 'required') throw err;
       this.deps.log.warn('could not resolve the requester; posting without a mention', {
         requestId: r.id,
         error: err,

@@ -2,6 +2,7 @@ import type { OutboxPayload } from '../approvals/outbox-items.js';
 import type { Approvals } from '../approvals/service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientSecret } from '../config.js';
+import { maskUrl } from '../core/mask-url.js';
 import type { Resolver } from '../egress/pinned-post.js';
 import type { Logger } from '../log.js';
 import type { OpenDatabase } from '../store/db.js';
@@ -203,7 +204,8 @@ export class OutboxWorker {
     this.deps.onCallback?.(result.ok);
     const now = this.deps.now();
     const attempts = row.attempts + 1;
-    const data = { url: payload.url, webhook_id: payload.webhookId, attempts };
+    // The URL may carry the receiver's credential: audit data and logs get it masked.
+    const data = { url: maskUrl(payload.url), webhook_id: payload.webhookId, attempts };
     if (result.ok) {
       this.deps.database.tx(() => {
         this.deps.approvals.outbox.markDone(row.id, now);
@@ -236,7 +238,7 @@ export class OutboxWorker {
       });
       this.deps.log.error(
         refused ? 'callback refused; not retried' : 'callback given up after 24 hours of retries',
-        { requestId: row.requestId, url: payload.url, error: result.error },
+        { requestId: row.requestId, url: data.url, error: result.error },
       );
       return;
     }

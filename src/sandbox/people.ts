@@ -61,8 +61,14 @@ export const ADMIN_IDS = ['U0DANA'];
 export function populate(slack: SlackEmulator): void {
   for (const p of DEMO_PEOPLE) slack.addUser({ ...p, team_id: p.team_id ?? HOME_TEAM.id });
   for (const g of DEMO_GROUPS) slack.groups.set(g.id, [...g.members]);
-  // The bot is in the approvals channel (the start-time channel check asks conversations.info).
-  slack.addChannel({ id: CHANNEL.id, name: CHANNEL.name, is_member: true });
+  // The bot is in the approvals channel (the start-time channel check asks conversations.info), and so
+  // is everyone (/approvals shows a request only to members of its channel).
+  slack.addChannel({
+    id: CHANNEL.id,
+    name: CHANNEL.name,
+    is_member: true,
+    members: DEMO_PEOPLE.map((p) => p.id),
+  });
 }
 
 /** Names for mentions on the page. */

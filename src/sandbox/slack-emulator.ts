@@ -11,6 +11,8 @@ export interface EmulatedUser {
   name?: string;
   email?: string;
   team_id?: string;
+  /** Enterprise Grid organisation of the user (users.info's `enterprise_user.enterprise_id`). */
+  enterprise_id?: string;
   is_bot?: boolean;
   is_app_user?: boolean;
   is_restricted?: boolean;
@@ -34,6 +36,8 @@ export interface EmulatedChannel {
   is_archived?: boolean;
   /** Whether the bot is a member (invited). */
   is_member?: boolean;
+  /** The people in it (conversations.members, users.conversations). */
+  members?: string[];
 }
 
 export interface Message {
@@ -95,7 +99,10 @@ export class SlackEmulator {
   readonly responses: ResponsePost[] = [];
   /** The last Home view published for each user. */
   readonly homes = new Map<string, Record<string, unknown>>();
-  /** Channels that conversations.info knows; any other channel ID is `channel_not_found`. */
+  /**
+   * Channels that conversations.info, conversations.members and users.conversations know, with who is
+   * in them; any other channel ID is `channel_not_found`.
+   */
   readonly channels = new Map<string, EmulatedChannel>();
   /** Tokens Slack refuses (`invalid_auth` for every method), e.g. a revoked or made-up token. */
   readonly invalidTokens = new Set<string>();
@@ -113,6 +120,8 @@ export class SlackEmulator {
   permalink: (channel: string, ts: string) => string = (channel, ts) =>
     `https://fake.slack.test/archives/${channel}/p${ts.replace('.', '')}`;
   private readonly emitter = new EventEmitter();
+  /** The workspace the bot token belongs to, as auth.test reports it. */
+  team = { id: 'T0FAKE', enterpriseId: null as string | null };
   /** Slack's chat.postMessage allowance per channel; null = unlimited. */
   postsPerSecondPerChannel: number | null = null;
   private readonly postTimes = new Map<string, number[]>();
@@ -337,7 +346,8 @@ export class SlackEmulator {
       ok: true,
       user_id: 'UCSBOT',
       bot_id: 'BCSBOT',
-      team_id: 'T0FAKE',
+      team_id: this.team.id,
+      ...(this.team.enterpriseId ? { enterprise_id: this.team.enterpriseId } : {}),
       user: 'countersign',
     }),
     'chat.postMessage': (a) => {
@@ -404,6 +414,7 @@ export class SlackEmulator {
           is_app_user: u.is_app_user ?? false,
           is_restricted: u.is_restricted ?? false,
           is_ultra_restricted: u.is_ultra_restricted ?? false,
+          ...(u.enterprise_id ? { enterprise_user: { id: u.id, enterprise_id: u.enterprise_id } } : {}),
           profile: { email: u.email, real_name: u.name ?? u.id },
         },
       };
@@ -430,6 +441,24 @@ export class SlackEmulator {
       return u
         ? { ok: true, user: { id: u.id, team_id: u.team_id ?? 'T0FAKE' } }
         : { ok: false, error: 'users_not_found' };
+    },
+    'conversations.members': (a) => {
+      const channel = this.channels.get(String(a.channel));
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      return { ok: true, ...page(channel.members ?? [], a) };
+    },
+    'users.conversations': (a) => {
+      const user = String(a.user ?? 'UCSBOT');
+      const types = String(a.types ?? 'public_channel').split(',');
+      const mine = [...this.channels.entries()]
+        .filter(
+          ([, c]) =>
+            (user === 'UCSBOT' ? c.is_member === true : (c.members ?? []).includes(user)) &&
+            types.includes(c.is_private ? 'private_channel' : 'public_channel'),
+        )
+        .map(([id, c]) => ({ id, is_private: c.is_private === true, is_member: true }));
+      const { members, response_metadata } = page(mine, a);
+      return { ok: true, channels: members, response_metadata };
     },
     'usergroups.users.list': (a) => {
       const members = this.groups.get(String(a.usergroup));
@@ -497,6 +526,22 @@ export class SlackEmulator {
 function bearerToken(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
   return h?.startsWith('Bearer ') ? h.slice('Bearer '.length).trim() : undefined;
+}
+
+/** One page of `items` as Slack pages them: `limit` (default 100) and an opaque `cursor`. */
+function page<T>(
+  items: T[],
+  args: Record<string, unknown>,
+): { members: T[]; response_metadata: { next_cursor: string } } {
+  const limit = Math.min(Math.max(Number(args.limit ?? 100) || 100, 1), 1000);
+  const start = args.cursor
+    ? Number(Buffer.from(String(args.cursor), 'base64').toString('utf8').replace(/^at:/, '')) || 0
+    : 0;
+  const end = start + limit;
+  return {
+    members: items.slice(start, end),
+    response_metadata: { next_cursor: end < items.length ? Buffer.from(`at:${end}`).toString('base64') : '' },
+  };
 }
 
 function parseArgs(raw: Buffer, type: string): Record<string, unknown> {

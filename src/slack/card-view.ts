@@ -18,6 +18,7 @@ export function toCardView(r: ApprovalRequest, votes: Vote[]): CardView {
       slackUserId: r.requesterSlackId ?? r.requester.slack_user_id ?? null,
       name: r.requester.name ?? null,
       email: r.requester.email ?? null,
+      verified: r.requesterCheck === 'verified' ? true : r.requesterCheck === 'unverified' ? false : null,
     },
     summary: r.summary,
     context: r.context,

@@ -52,7 +52,8 @@ export async function castVote(
   if (request.status === 'pending') {
     try {
       const learned = await deps.identity.resolveRequester(request);
-      if (Object.keys(learned).length > 0) deps.approvals.requests.update(requestId, learned);
+      if (Object.keys(learned).length > 0)
+        deps.approvals.recordRequesterCheck(requestId, learned, deps.now());
       const groups = request.approvers.flatMap((s) => s.groups);
       clicker = await deps.identity.clicker(actor.id, groups, actor);
     } catch (err) {

@@ -5,6 +5,7 @@ import type { ListingRepo } from '../store/listing-repo.js';
 import type { StatsRepo } from '../store/stats-repo.js';
 import { toCardView } from './card-view.js';
 import type { SlackActor, VoteDeps } from './cast-vote.js';
+import { visibility } from './channel-visibility.js';
 import { IdentityError } from './identity.js';
 
 /** What `/approvals` and the App Home read: the vote path's dependencies plus read-only queries. */
@@ -36,7 +37,7 @@ export interface Waiting {
 /**
  * The pending requests this person could approve right now: the core rule (`decide`) says an
  * Approve from them would count — so not the requester, not already voted, an allowed approver,
- * and a human member (not a bot, guest or deactivated account). Newest first.
+ * and a human member (not a bot, guest or deactivated account) of the request's channel. Newest first.
  */
 export async function waitingFor(deps: ReadDeps, actor: SlackActor): Promise<Waiting> {
   const now = deps.now();
@@ -49,13 +50,22 @@ export async function waitingFor(deps: ReadDeps, actor: SlackActor): Promise<Wai
       !isRequester(r, { userId: actor.id, email: null }),
   );
   if (candidates.length === 0) return { items: [], problem: null };
-  const groups = [...new Set(candidates.flatMap((r) => r.approvers.flatMap((s) => s.groups)))];
+  // Only requests whose channel the person is in: a card in a private channel is not theirs to read.
+  const view = await visibility(
+    deps,
+    actor.id,
+    candidates.map((r) => r.channel),
+  );
+  const readable = candidates.filter((r) => view.sees(r));
+  if (readable.length === 0) return { items: [], problem: view.problem };
+  const groups = [...new Set(readable.flatMap((r) => r.approvers.flatMap((s) => s.groups)))];
   try {
     const clicker = await deps.identity.clicker(actor.id, groups, actor);
-    const items = candidates.filter(
-      (r) => decide(r, votes.get(r.id) ?? [], clicker, { decision: 'approve' }, now).ok,
+    const items = readable.filter(
+      (r) =>
+        decide(r, votes.get(r.id) ?? [], clicker, { decision: 'approve' }, now, deps.approvals.workspace).ok,
     );
-    return { items, problem: null };
+    return { items, problem: view.problem };
   } catch (err) {
     if (!(err instanceof IdentityError)) throw err;
     deps.log.warn('identity lookup failed while listing what waits for a vote', {

@@ -13,9 +13,13 @@ import {
 } from '../../blocks/command-replies.js';
 import { MAX_DENY_REASON } from '../../blocks/deny-modal.js';
 import { clip } from '../../blocks/mrkdwn.js';
+import { isMember } from '../core/decide.js';
+import { redactText } from '../core/redact.js';
+import { textProblem } from '../core/text-checks.js';
 import type { ApprovalRequest } from '../core/types.js';
 import { isAdmin } from './admins.js';
 import type { SlackActor } from './cast-vote.js';
+import { visibility, visiblePendingPage } from './channel-visibility.js';
 import type { AuditCheck } from './commands-audit.js';
 import { type ReadDeps, requestedBy, toLines, waitingFor } from './commands-model.js';
 import { IdentityError } from './identity.js';
@@ -55,7 +59,7 @@ function findRequest(deps: CommandDeps, raw: string): ApprovalRequest | null {
 
 function notFound(raw: string): CommandReply {
   return renderNotice(
-    `No request has the id \`${clip(normalizeId(raw), 'inline', 80)}\`. Ids look like \`req_01J…\`; \`${COMMAND} list\` shows the pending ones.`,
+    `No request has the id \`${clip(normalizeId(raw), 'inline', 80)}\` among those shown to you (a request is shown to members of the channel where its card was posted). Ids look like \`req_01J…\`; \`${COMMAND} list\` shows the pending ones.`,
   );
 }
 
@@ -72,23 +76,25 @@ async function adminGate(deps: CommandDeps, actor: SlackActor, what: string): Pr
   );
 }
 
-function list(deps: CommandDeps, args: string[]): CommandReply {
+/** Pending requests in the channels the person is a member of (a request in a private channel is not theirs to read otherwise). */
+async function list(deps: CommandDeps, actor: SlackActor, args: string[]): Promise<CommandReply> {
   if (args.length > 1 || (args[0] !== undefined && !/^[1-9][0-9]{0,5}$/.test(args[0]))) {
     return renderUsage(
       `\`list\` takes an optional page number, not \`${clip(args.join(' '), 'inline', 80)}\`.`,
       USAGE.list,
     );
   }
-  const total = deps.listing.countPending();
-  const pages = Math.max(1, Math.ceil(total / LIST_PAGE_SIZE));
   const page = Number(args[0] ?? '1');
+  const found = await visiblePendingPage(deps, actor.id, (page - 1) * LIST_PAGE_SIZE, LIST_PAGE_SIZE);
+  const { total } = found;
+  const pages = Math.max(1, Math.ceil(total / LIST_PAGE_SIZE));
   if (page > pages) {
     return renderNotice(
       `There ${pages === 1 ? 'is only 1 page' : `are only ${pages} pages`} of pending requests (${total} in all). Try \`${COMMAND} list ${pages}\`.`,
     );
   }
-  const items = toLines(deps, deps.listing.pendingPage((page - 1) * LIST_PAGE_SIZE, LIST_PAGE_SIZE));
-  return renderList({ items, page, pages, total, pageSize: LIST_PAGE_SIZE }, deps.now());
+  const items = toLines(deps, found.items);
+  return renderList({ items, page, pages, total, pageSize: LIST_PAGE_SIZE, note: found.problem }, deps.now());
 }
 
 async function mine(deps: CommandDeps, actor: SlackActor): Promise<CommandReply> {
@@ -106,7 +112,7 @@ async function mine(deps: CommandDeps, actor: SlackActor): Promise<CommandReply>
   );
 }
 
-function show(deps: CommandDeps, args: string[]): CommandReply {
+async function show(deps: CommandDeps, actor: SlackActor, args: string[]): Promise<CommandReply> {
   if (args.length !== 1 || !args[0]) {
     return renderUsage(
       args.length === 0 ? '`show` needs the id of a request.' : '`show` takes exactly one request id.',
@@ -115,6 +121,8 @@ function show(deps: CommandDeps, args: string[]): CommandReply {
   }
   const request = findRequest(deps, args[0]);
   if (!request) return notFound(args[0]);
+  // Someone outside the request's channel is told exactly what they would be told of an unknown id.
+  if (!(await visibility(deps, actor.id, [request.channel])).sees(request)) return notFound(args[0]);
   const [line] = toLines(deps, [request]);
   if (!line) return notFound(args[0]);
   const history = deps.listing.history(request.id, HISTORY_LIMIT);
@@ -149,7 +157,9 @@ async function cancel(
   }
   const request = findRequest(deps, args[0]);
   if (!request) return notFound(args[0]);
-  const result = deps.approvals.cancel(request.id, actor.id, reason === '' ? null : reason, deps.now());
+  // Masked where it arrives, before it is stored, posted, sent back or audited.
+  const masked = reason === '' ? null : redactText(reason).text;
+  const result = deps.approvals.cancel(request.id, actor.id, masked, deps.now());
   const ref = `\`${request.id}\``;
   switch (result.kind) {
     case 'not_found':
@@ -179,13 +189,18 @@ async function audit(deps: CommandDeps, actor: SlackActor, args: string[]): Prom
 
 /**
  * Requests name what they touch, and their cards live in channels a guest may not be in: only full
- * members of the workspace read them here (the same people who could vote).
+ * members of the installing workspace read them here (the same people who could vote).
  */
 async function memberGate(deps: CommandDeps, actor: SlackActor): Promise<CommandReply | null> {
   try {
     const user = await deps.identity.user(actor.id);
     if (user.isBot || user.isAppUser) return renderNotice('Bots and apps cannot use `/approvals`.');
     if (user.deleted) return renderNotice('Deactivated accounts cannot use `/approvals`.');
+    if (!isMember(deps.approvals.workspace, user)) {
+      return renderNotice(
+        '`/approvals` is only for members of the workspace where Countersign is installed (or of its Enterprise Grid organisation); people from other workspaces, such as Slack Connect partners, cannot use it.',
+      );
+    }
     if (user.isRestricted || user.isUltraRestricted) {
       return renderNotice(
         'Guest accounts cannot use `/approvals`: approval requests may concern channels you are not in.',
@@ -205,6 +220,12 @@ const SUBCOMMANDS = new Set(['list', 'mine', 'show', 'stats', 'cancel', 'audit']
 
 /** Turns the text after `/approvals` into a private reply. Never returns nothing. */
 export async function runCommand(deps: CommandDeps, input: CommandInput): Promise<CommandReply> {
+  const problem = textProblem(input.text);
+  if (problem) {
+    return renderNotice(
+      `:warning: The text after \`${COMMAND}\` ${problem.replace(/; send valid UTF-8 text$/, '')}; please type it again.`,
+    );
+  }
   const words = input.text
     .trim()
     .split(/\s+/)
@@ -219,13 +240,13 @@ export async function runCommand(deps: CommandDeps, input: CommandInput): Promis
     case 'help':
       return renderHelp();
     case 'list':
-      return list(deps, args);
+      return list(deps, input.actor, args);
     case 'mine':
       return args.length > 0
         ? renderUsage('`mine` takes no arguments.', USAGE.mine)
         : mine(deps, input.actor);
     case 'show':
-      return show(deps, args);
+      return show(deps, input.actor, args);
     case 'stats':
       return args.length > 0 ? renderUsage('`stats` takes no arguments.', USAGE.stats) : stats(deps);
     case 'cancel':

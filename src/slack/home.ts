@@ -2,9 +2,11 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { type HomeModel, type HomeNotice, renderHome } from '../../blocks/home-view.js';
 import { VIEW_DENY } from '../../blocks/ids.js';
+import { isMember } from '../core/decide.js';
 import { isAdmin } from './admins.js';
 import type { SlackActor } from './cast-vote.js';
 import { type ReadDeps, requestedBy, toLines, waitingFor } from './commands-model.js';
+import { IdentityError } from './identity.js';
 
 /** Re-renders and publishes one person's Home tab, with an optional notice on top. Never throws. */
 export type HomeRefresh = (client: WebClient, actor: SlackActor, notice: HomeNotice | null) => Promise<void>;
@@ -12,11 +14,35 @@ export type HomeRefresh = (client: WebClient, actor: SlackActor, notice: HomeNot
 export const HOME_WAITING_LIMIT = 20;
 export const HOME_REQUESTED_LIMIT = 10;
 
+const OUTSIDER =
+  'Countersign is only for members of the workspace where it is installed (or of its Enterprise Grid organisation); people from other workspaces, such as Slack Connect partners, see no requests here.';
+
+/** True when Slack says the viewer belongs to another workspace (unknown counts as a member here: the lists below check again). */
+async function outsider(deps: ReadDeps, actor: SlackActor): Promise<boolean> {
+  try {
+    return !isMember(deps.approvals.workspace, await deps.identity.user(actor.id));
+  } catch (err) {
+    if (!(err instanceof IdentityError)) throw err;
+    return false;
+  }
+}
+
 export async function homeModel(
   deps: ReadDeps,
   actor: SlackActor,
   notice: HomeNotice | null,
 ): Promise<HomeModel> {
+  if (await outsider(deps, actor)) {
+    return {
+      notice: { kind: 'refused', text: OUTSIDER },
+      waiting: [],
+      waitingTotal: 0,
+      waitingProblem: null,
+      requested: [],
+      requestedTotal: 0,
+      admin: null,
+    };
+  }
   const waiting = await waitingFor(deps, actor);
   const requested = await requestedBy(deps, actor.id, HOME_REQUESTED_LIMIT);
   // The admin summary is a convenience: when the user groups cannot be read it is simply left out.

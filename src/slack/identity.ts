@@ -1,11 +1,23 @@
 import type { WebClient } from '@slack/web-api';
-import type { ApprovalRequest, Clicker } from '../core/types.js';
+import { normalizeEmail } from '../core/decide.js';
+import type { ApprovalRequest, Clicker, RequesterLookup } from '../core/types.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** A Slack account as users.info describes it (the clicker before group membership is known). */
 type SlackUser = Omit<Clicker, 'userId' | 'groups'> & { id: string };
 
-export class IdentityError extends Error {}
+/** Pages of 1000 read at most for one channel's members. */
+const MAX_MEMBER_PAGES = 50;
+
+export class IdentityError extends Error {
+  /** Slack's error code, when Slack answered (`user_not_found`, `ratelimited`, ...). */
+  constructor(
+    message: string,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+  }
+}
 
 const platformError = (err: unknown): string | undefined =>
   (err as { data?: { error?: string } } | undefined)?.data?.error;
@@ -18,6 +30,7 @@ export class Identity {
   private readonly users: TtlCache<SlackUser>;
   private readonly emails: TtlCache<string | null>;
   private readonly groups: TtlCache<Set<string>>;
+  private readonly channels: TtlCache<Set<string>>;
 
   constructor(
     private readonly client: WebClient,
@@ -28,6 +41,7 @@ export class Identity {
     this.users = new TtlCache(ttl, max, opts.now);
     this.emails = new TtlCache(ttl, max, opts.now);
     this.groups = new TtlCache(ttl, 500, opts.now);
+    this.channels = new TtlCache(ttl, 500, opts.now);
   }
 
   async user(userId: string): Promise<SlackUser> {
@@ -39,6 +53,7 @@ export class Identity {
     } catch (err) {
       throw new IdentityError(
         `users.info failed for ${userId}: ${platformError(err) ?? (err as Error).message}`,
+        platformError(err) ?? null,
       );
     }
     const u = res.user;
@@ -93,6 +108,41 @@ export class Identity {
     }
   }
 
+  /**
+   * The members of a channel (conversations.members, every page), so `/approvals` shows a request
+   * only to people who can read its card. Needs channels:read (public) and groups:read (private
+   * channels, of which the bot is a member since it posts there).
+   */
+  async channelMembers(channel: string): Promise<Set<string>> {
+    const cached = this.channels.get(channel);
+    if (cached) return cached;
+    const members = new Set<string>();
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
+        const res = await this.client.conversations.members({
+          channel,
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        });
+        for (const m of res.members ?? []) members.add(m);
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) {
+          this.channels.set(channel, members);
+          return members;
+        }
+      }
+    } catch (err) {
+      throw new IdentityError(
+        `conversations.members failed for ${channel}: ${platformError(err) ?? (err as Error).message}`,
+        platformError(err) ?? null,
+      );
+    }
+    throw new IdentityError(
+      `conversations.members: ${channel} has more than ${MAX_MEMBER_PAGES * 1000} members`,
+    );
+  }
+
   /** The clicker as core needs it, including which of `groupIds` they belong to. */
   async clicker(
     userId: string,
@@ -121,21 +171,35 @@ export class Identity {
   }
 
   /**
-   * Fills in the requester's Slack ID (from the email) or email (from the ID), so self-approval is
-   * caught either way round. Returns only the fields that were newly learned.
+   * Looks the requester up in Slack: fills in their Slack ID (from the email, as given, then
+   * without a `+tag`) or their email (from the ID), so self-approval is caught either way round,
+   * and says whether Slack knows them (`requesterCheck`) the first time it is asked. Returns only
+   * what was newly learned. Throws IdentityError when Slack cannot answer (try again later).
    */
   async resolveRequester(
-    r: Pick<ApprovalRequest, 'requester' | 'requesterSlackId' | 'requesterEmail'>,
-  ): Promise<{ requesterSlackId?: string; requesterEmail?: string }> {
-    const learned: { requesterSlackId?: string; requesterEmail?: string } = {};
+    r: Pick<ApprovalRequest, 'requester' | 'requesterSlackId' | 'requesterEmail' | 'requesterCheck'>,
+  ): Promise<RequesterLookup> {
+    const learned: RequesterLookup = {};
+    const checked = r.requesterCheck === 'verified' || r.requesterCheck === 'unverified';
     if (r.requesterSlackId === null && r.requesterEmail) {
-      const id = await this.userIdForEmail(r.requesterEmail);
+      let id = await this.userIdForEmail(r.requesterEmail);
+      const plain = normalizeEmail(r.requesterEmail);
+      if (id === null && plain !== r.requesterEmail.trim().toLowerCase())
+        id = await this.userIdForEmail(plain);
       if (id) learned.requesterSlackId = id;
     }
     const id = r.requesterSlackId ?? learned.requesterSlackId;
-    if (id && !r.requesterEmail) {
-      const user = await this.user(id);
-      if (user.email) learned.requesterEmail = user.email;
+    if (id && (!r.requesterEmail || !checked)) {
+      try {
+        const user = await this.user(id);
+        if (user.email && !r.requesterEmail) learned.requesterEmail = user.email;
+        if (!checked) learned.requesterCheck = 'verified';
+      } catch (err) {
+        if (!(err instanceof IdentityError) || err.code !== 'user_not_found') throw err;
+        if (!checked) learned.requesterCheck = 'unverified';
+      }
+    } else if (!id && !checked) {
+      learned.requesterCheck = 'unverified';
     }
     return learned;
   }

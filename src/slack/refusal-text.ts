@@ -17,6 +17,8 @@ export function refusalText(refusal: Refusal | 'identity_unavailable', status?: 
       return 'Bots and apps cannot vote on approval requests.';
     case 'guest':
       return 'Guest accounts cannot vote on approval requests.';
+    case 'other_workspace':
+      return 'Only members of the workspace where Countersign is installed (or of its Enterprise Grid organisation) can vote on approval requests; people from other workspaces, such as Slack Connect partners, cannot.';
     case 'deactivated':
       return 'Deactivated accounts cannot vote on approval requests.';
     case 'reason_required':

@@ -1,9 +1,12 @@
 import type { WebClient } from '@slack/web-api';
+import type { Workspace as VotingWorkspace } from '../core/types.js';
 
-/** The workspace the bot token belongs to: the installing team (or Enterprise Grid org) and the bot. */
-export interface Workspace {
-  teamId: string;
-  enterpriseId: string | null;
+/**
+ * The workspace the bot token belongs to: the installing team (null for an organisation-wide
+ * Enterprise Grid install) or Enterprise Grid org, and the bot's own user. Only its members vote,
+ * use `/approvals` or see requests on the App Home.
+ */
+export interface Workspace extends VotingWorkspace {
   botUserId: string;
 }
 
@@ -77,11 +80,15 @@ export async function authTest(
       `auth.test failed (${code ?? (err as Error).message}): check that this machine reaches Slack at SLACK_API_URL (or its proxy)`,
     );
   }
-  if (!res.team_id || !res.user_id) {
-    throw new Error('auth.test did not say which workspace the token belongs to (no team_id or user_id)');
+  const teamId = res.team_id || null;
+  const enterpriseId = res.enterprise_id || null;
+  if (!res.user_id || (teamId === null && enterpriseId === null)) {
+    throw new Error(
+      'auth.test did not name a workspace or a bot user for SLACK_BOT_TOKEN; use a bot token (xoxb-...)',
+    );
   }
   return {
-    workspace: { teamId: res.team_id, enterpriseId: res.enterprise_id || null, botUserId: res.user_id },
+    workspace: { teamId: res.is_enterprise_install ? null : teamId, enterpriseId, botUserId: res.user_id },
     scopes: res.response_metadata?.scopes ?? null,
   };
 }

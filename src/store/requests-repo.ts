@@ -29,6 +29,7 @@ export function toRequest(row: RequestRow): ApprovalRequest {
     requester: row.requester as Requester,
     requesterSlackId: row.requesterSlackId,
     requesterEmail: row.requesterEmail,
+    requesterCheck: row.requesterCheck ?? null,
     context: (row.context as Record<string, ContextValue> | null) ?? null,
     links: (row.links as Link[] | null) ?? null,
     diff: row.diff,

@@ -21,6 +21,11 @@ export const requests = sqliteTable(
     /** Filled in once the requester is resolved against Slack (users.lookupByEmail / users.info). */
     requesterSlackId: text('requester_slack_id'),
     requesterEmail: text('requester_email'),
+    /**
+     * Whether the card's lookup found the requester in Slack: null (not checked yet), `required`
+     * (not checked yet, and policy refuses an unverified requester), `verified` or `unverified`.
+     */
+    requesterCheck: text('requester_check', { enum: ['required', 'verified', 'unverified'] }),
     context: text('context', { mode: 'json' }),
     links: text('links', { mode: 'json' }),
     diff: text('diff'),

@@ -56,6 +56,28 @@ describe('examples/ci/deploy-with-approval.sh', () => {
     expect(stdout).toContain('deploying web 2.3.1 (approved by Bob Builder)');
   });
 
+  it('refuses to ask without a requester Slack can find, saying what to set', async () => {
+    for (const [env, message] of [
+      [{ DEPLOY_REQUESTER: '' }, /set DEPLOY_REQUESTER to the requester's work email/],
+      [
+        { DEPLOY_REQUESTER: '1234+ana@users.noreply.github.com' },
+        /noreply address that no Slack account has/,
+      ],
+    ] as const) {
+      const { code, stderr } = await script(env).done;
+      expect(code).toBe(4);
+      expect(stderr).toMatch(message);
+    }
+  });
+
+  it('asks with a Slack user ID instead of an email', async () => {
+    const s = script({ DEPLOY_REQUESTER: '', DEPLOY_REQUESTER_SLACK_ID: PEOPLE.alice.id });
+    const id = await s.id();
+    expect((await h.api.request(id)).body.requester).toEqual({ slack_user_id: PEOPLE.alice.id });
+    await click(h, PEOPLE.bob.id, id, 'approve');
+    expect((await s.done).code).toBe(0);
+  });
+
   it('stops with exit 1 and the reason when denied', async () => {
     const s = script();
     const id = await s.id();

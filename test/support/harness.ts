@@ -29,6 +29,8 @@ export const PEOPLE = {
   guest: { id: 'UGUEST', name: 'Gus Guest', email: 'gus@partner.example', is_restricted: true },
   singleGuest: { id: 'UGUEST1', name: 'Sam Single', email: 'sam@partner.example', is_ultra_restricted: true },
   gone: { id: 'UGONE', name: 'Gone Person', email: 'gone@example.com', deleted: true },
+  /** A member of another workspace who shares the approvals channel (Slack Connect). */
+  partner: { id: 'UPARTNER', name: 'Pat Partner', email: 'pat@partner.example', team_id: 'T0OTHER' },
 } as const;
 
 /**
@@ -43,7 +45,13 @@ export const APP_TOKEN = 'xapp-1-A0FAKE-test-app-token';
 /** Gives a fresh emulator the workspace the tests assume: its people, the approvals channel, the scopes. */
 export function seedWorkspace(slack: SlackEmulator): void {
   for (const p of Object.values(PEOPLE)) slack.addUser(p);
-  slack.addChannel({ id: CHANNEL, name: 'approvals', is_member: true });
+  // Everyone is in the approvals channel unless a test says otherwise.
+  slack.addChannel({
+    id: CHANNEL,
+    name: 'approvals',
+    is_member: true,
+    members: Object.values(PEOPLE).map((p) => p.id),
+  });
   slack.grantedScopes = manifestBotScopes();
 }
 

@@ -24,7 +24,13 @@ export function serviceFixture(opts: { policy?: Policy | null; dir?: string } = 
   const database = openDatabase(dbPath);
   const audit = new AuditLog(database.db, loadSigningKey(null, dbPath));
   database.tx(() => audit.registerKey(Date.now()));
-  const approvals = new Approvals({ database, audit, defaultChannel: 'C0TEST', policy: opts.policy ?? null });
+  const approvals = new Approvals({
+    database,
+    audit,
+    defaultChannel: 'C0TEST',
+    policy: opts.policy ?? null,
+    workspace: TEST_WORKSPACE,
+  });
   return {
     approvals,
     database,
@@ -36,6 +42,9 @@ export function serviceFixture(opts: { policy?: Policy | null; dir?: string } = 
     },
   };
 }
+
+/** The workspace the fixture's people (`person()`) belong to. */
+export const TEST_WORKSPACE = { teamId: 'T0FAKE', enterpriseId: null };
 
 let seq = 0;
 

@@ -12,7 +12,7 @@ import { loadSigningKey, type SigningKey } from '../../src/audit/keys.js';
 import { type CreateRequestInput, parseCreateRequest } from '../../src/core/request-schema.js';
 import type { Clicker } from '../../src/core/types.js';
 import { type OpenDatabase, openDatabase } from '../../src/store/db.js';
-import { person } from '../support/service.js';
+import { person, TEST_WORKSPACE } from '../support/service.js';
 
 /** The approvals service, audit log and checkpoints on a temp database: no HTTP, no Slack. */
 export interface AuditFixture {
@@ -35,7 +35,13 @@ export function auditFixture(opts: { dir?: string; keyPem?: string; now?: number
   const database = openDatabase(dbPath);
   const audit = new AuditLog(database.db, key);
   database.tx(() => audit.registerKey(opts.now ?? Date.now()));
-  const approvals = new Approvals({ database, audit, defaultChannel: 'C0TEST', policy: null });
+  const approvals = new Approvals({
+    database,
+    audit,
+    defaultChannel: 'C0TEST',
+    policy: null,
+    workspace: TEST_WORKSPACE,
+  });
   const checkpoints = new Checkpointer({ database, audit });
   return {
     dir,

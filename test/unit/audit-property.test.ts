@@ -5,6 +5,7 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 import { SIGNED_TYPES } from '../../src/audit/chain.js';
 import { loadSigningKey } from '../../src/audit/keys.js';
 import { verifyAuditFile } from '../../src/audit/open-readonly.js';
+import { TEST_WORKSPACE } from '../support/service.js';
 import { auditFixture, clicker, events, newKeyPem, submit } from './audit-fixture.js';
 
 const USERS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UEVE'] as const;
@@ -92,6 +93,7 @@ describe('random sequences of create / vote / deny / expire / cancel', () => {
                   audit,
                   defaultChannel: 'C0TEST',
                   policy: null,
+                  workspace: TEST_WORKSPACE,
                 });
                 break;
               }

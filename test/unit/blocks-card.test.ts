@@ -188,6 +188,29 @@ describe('renderCard', () => {
     expect(text(STATES.expired as CardView)).toContain('nobody decided in time');
   });
 
+  it('marks a requester Slack knows no user for as unverified, everywhere it is named', () => {
+    const unverified: CardView = {
+      ...FULL,
+      requester: {
+        slackUserId: null,
+        name: 'Ana Lima',
+        email: 'ana+ci@users.noreply.github.com',
+        verified: false,
+      },
+    };
+    const card = renderCard(unverified);
+    expect(checkMessage(card)).toEqual([]);
+    expect(JSON.stringify(card.blocks)).toContain(
+      'Ana Lima (ana+ci@users.noreply.github.com) :warning: _unverified: no Slack user matches_',
+    );
+    expect(card.text).toContain('unverified');
+    expect(JSON.stringify(renderDenyModal(unverified))).toContain('unverified');
+    for (const verified of [true, null, undefined]) {
+      const view = { ...FULL, requester: { ...FULL.requester, verified } };
+      expect(JSON.stringify(renderCard(view))).not.toContain('unverified');
+    }
+  });
+
   it('writes a one-line fallback with status, title and requester', () => {
     expect(renderCard(FULL).text).toBe(
       'Approval needed (high risk): Deploy api 1.5.0 to production — requested by <@U0REQUESTER> via github-actions',

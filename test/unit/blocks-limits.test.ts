@@ -91,6 +91,7 @@ const view: fc.Arbitrary<CardView> = fc.record({
     slackUserId: fc.option(fc.oneof(userId, text(40)), { nil: null }),
     name: fc.option(text(100), { nil: null }),
     email: fc.option(text(254), { nil: null }),
+    verified: fc.option(fc.boolean(), { nil: null }),
   }),
   summary: fc.option(text(3000), { nil: null }),
   context: fc.option(fc.dictionary(text(100, 1), contextValue, { maxKeys: 20 }), { nil: null }),

@@ -40,6 +40,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'users.info': ['users:read', 'users:read.email'],
   'users.lookupByEmail': ['users:read.email'],
   'usergroups.users.list': ['usergroups:read'],
+  // Members of a request's channel, public or private: who may read it in /approvals.
+  'conversations.members': ['channels:read', 'groups:read'],
   'views.open': [],
   'views.publish': [],
 };

@@ -56,6 +56,7 @@ describe('parsePolicy: valid files', () => {
       denyReasonRequired: true,
       reminders: [0.5, 0.9],
       attestationTtlSeconds: 900,
+      requireVerifiedRequester: false,
     });
     expect(policy.rules.map((r) => [r.name, r.line, r.outcome])).toEqual([
       ['prod-db-export', 10, 'review'],
@@ -76,6 +77,7 @@ describe('parsePolicy: valid files', () => {
       maxTtlSeconds: 3600,
       denyReasonRequired: null,
       reminders: null,
+      requireVerifiedRequester: null,
     });
     // A single value is read as a one-item list; omitted fields are null (match anything / inherit).
     expect(policy.rules[1]?.match).toEqual({
@@ -99,6 +101,7 @@ describe('parsePolicy: valid files', () => {
       denyReasonRequired: true,
       reminders: DEFAULT_REMINDERS,
       attestationTtlSeconds: 900,
+      requireVerifiedRequester: false,
     });
   });
 
@@ -196,7 +199,7 @@ describe('parsePolicy: every error names the file, the line and the field', () =
       'policy.yml:9: rules[0].min_aprovals: is not a known field; did you mean "min_approvals"?',
       'policy.yml:10: rules[0].action: is not a known field of a rule; conditions go under "match:"',
       'policy.yml:11: rules[0].approvers.everyone: is not a known field (known fields: users, groups)',
-      'policy.yml:12: rules[0].colour: is not a known field (known fields: name, description, match, outcome, channel, approvers, min_approvals, max_ttl_seconds, deny_reason_required, reminders, attestation_ttl_seconds)',
+      'policy.yml:12: rules[0].colour: is not a known field (known fields: name, description, match, outcome, channel, approvers, min_approvals, max_ttl_seconds, deny_reason_required, reminders, attestation_ttl_seconds, require_verified_requester)',
     ]);
   });
 
@@ -403,6 +406,7 @@ describe('parsePolicy: every error names the file, the line and the field', () =
           '    max_ttl_seconds: 60',
           '    deny_reason_required: false',
           '    reminders: [0.5]',
+          '    require_verified_requester: true',
         ),
       ),
     ).toEqual([
@@ -411,6 +415,7 @@ describe('parsePolicy: every error names the file, the line and the field', () =
       'policy.yml:12: rules[1].max_ttl_seconds: has no effect when outcome is deny; remove it',
       'policy.yml:13: rules[1].deny_reason_required: has no effect when outcome is deny; remove it',
       'policy.yml:14: rules[1].reminders: has no effect when outcome is deny; remove it',
+      'policy.yml:15: rules[1].require_verified_requester: has no effect when outcome is deny; remove it',
     ]);
   });
 

@@ -63,6 +63,7 @@ describe('resolvePolicy', () => {
       denyReasonRequired: true,
       reminderPoints: [0.8],
       attestationTtlSeconds: 900,
+      requireVerifiedRequester: false,
     });
   });
 
@@ -83,6 +84,7 @@ describe('resolvePolicy', () => {
       denyReasonRequired: false,
       reminderPoints: [0.8],
       attestationTtlSeconds: 900,
+      requireVerifiedRequester: false,
     });
   });
 
@@ -142,6 +144,25 @@ describe('resolvePolicy', () => {
     });
   });
 
+  it('requires a verified requester per rule, inheriting the default', () => {
+    const p = policy(
+      'defaults:',
+      '  channel: C0DEFAULT1',
+      '  require_verified_requester: true',
+      'rules:',
+      '  - name: lenient',
+      '    match: { environment: dev }',
+      '    require_verified_requester: false',
+      '  - name: strict-by-default',
+      '    match: { environment: production }',
+    );
+    expect(resolvePolicy(p, request({ environment: 'dev' }), 'ci').requireVerifiedRequester).toBe(false);
+    expect(resolvePolicy(p, request({ environment: 'production' }), 'ci').requireVerifiedRequester).toBe(
+      true,
+    );
+    expect(resolvePolicy(p, request({ environment: 'qa' }), 'ci').requireVerifiedRequester).toBe(true);
+  });
+
   it('uses built-in defaults when there is no policy file', () => {
     expect(resolvePolicy(null, request(), 'ci')).toEqual<EffectivePolicy>({
       outcome: 'review',
@@ -154,6 +175,7 @@ describe('resolvePolicy', () => {
       denyReasonRequired: true,
       reminderPoints: DEFAULT_REMINDERS,
       attestationTtlSeconds: 900,
+      requireVerifiedRequester: false,
     });
     const narrowed = resolvePolicy(
       null,

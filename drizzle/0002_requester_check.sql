@@ -1,0 +1,1 @@
+ALTER TABLE `requests` ADD `requester_check` text;

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { redactDiff, redactText } from '../../src/core/redact.js';
+import { SECRET_SAMPLES } from '../support/secret-samples.js';
+
+/**
+ * Properties of redaction on random input: a diff keeps its shape (same lines, each with its
+ * first character, hunk headers untouched), and a known secret planted anywhere (between
+ * separators) never survives. The random text mixes secrets, their anchors, near-misses, key names,
+ * invisible characters and diff syntax, so the patterns see the pieces they look for.
+ */
+const samples = Object.values(SECRET_SAMPLES);
+
+const syntax = fc.constantFrom(
+  'password=',
+  'password: ',
+  'token: ',
+  '-----BEGIN PRIVATE KEY-----',
+  '-----END PRIVATE KEY-----',
+  '@@ -1,2 +1,3 @@',
+  '://',
+  ':',
+  '@',
+  '"',
+  "'",
+  '\\n',
+  '\u200b',
+  '\u00ad',
+  ' ',
+  '\t',
+  '\r',
+  '-p',
+  'Bearer ',
+  'eyJ',
+  'ghp_',
+);
+/** The start of a sample, at most 12 characters of it: an anchor or a near-miss, never a whole secret. */
+const nearMiss = fc.tuple(fc.constantFrom(...samples), fc.nat({ max: 12 })).map(([s, n]) => s.slice(0, n));
+/** Random text around the pieces redaction looks for; `withSecrets` adds whole samples. */
+const pieces = (withSecrets: boolean): fc.Arbitrary<string> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.string({ maxLength: 12 }) },
+    { weight: 2, arbitrary: nearMiss },
+    { weight: 2, arbitrary: syntax },
+    ...(withSecrets ? [{ weight: 2, arbitrary: fc.constantFrom(...samples) }] : []),
+  );
+const piece = pieces(true);
+const text = fc.array(piece, { maxLength: 30 }).map((parts) => parts.join(''));
+const diffLine = fc
+  .tuple(fc.constantFrom(' ', '+', '-', '\\', '@', 'd', '+', '-'), text)
+  .map(([c, t]) => c + t.replace(/\n/g, ''));
+const diff = fc.oneof(
+  fc.array(diffLine, { minLength: 1, maxLength: 20 }).map((lines) => lines.join('\n')),
+  fc.array(text, { maxLength: 10 }).map((lines) => lines.join('\n')),
+);
+
+function firstChars(s: string): string[] {
+  return s.split('\n').map((line) => line.charAt(0));
+}
+
+describe('redaction on random input', () => {
+  it('keeps a diff its shape', () => {
+    fc.assert(
+      fc.property(diff, (d) => {
+        const out = redactDiff(d).text;
+        const before = d.split('\n');
+        const after = out.split('\n');
+        expect(after).toHaveLength(before.length);
+        expect(firstChars(out)).toEqual(firstChars(d));
+        before.forEach((line, i) => {
+          if (/^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/.test(line)) {
+            const header = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/.exec(line)?.[0] ?? '';
+            expect(after[i]?.startsWith(header)).toBe(true);
+          }
+        });
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('never lets a planted secret through, whatever surrounds it', () => {
+    const separated = fc.constantFrom(' ', '\n', '"', "'", ' (', '\t', ', ');
+    // No whole sample around the planted one, so any copy left in the output is the planted one.
+    const around = fc.array(pieces(false), { maxLength: 30 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(
+        around,
+        separated,
+        fc.constantFrom(...samples),
+        separated,
+        around,
+        (before, open, secret, close, after) => {
+          const input = `${before}${open}${secret}${close}${after}`;
+          const out = redactText(input).text;
+          expect(out.includes(secret)).toBe(false);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
