@@ -187,7 +187,7 @@ describe('countersign doctor', () => {
     const old = await doctor({ DATABASE_PATH: path });
     expect(failing(old.lines)).toEqual([
       expect.stringMatching(
-        /^FAIL {2}database: .*old\.db is writable but 1 migration\(s\) are pending: 0001_outbox_open_lane — fix: run npx countersign migrate/,
+        /^FAIL {2}database: .*old\.db is writable but 1 migration\(s\) are pending: \d{4}_[a-z_]+ — fix: run npx countersign migrate/,
       ),
     ]);
   });

@@ -113,7 +113,7 @@ describe('pinning the workspace at start', () => {
     slack.failNext('auth.test', 'invalid_auth');
     try {
       await expect(startHarness({ slack })).rejects.toThrow(
-        /Slack refused SLACK_BOT_TOKEN \(auth\.test: invalid_auth\)/,
+        /SLACK_BOT_TOKEN is not a valid token \(invalid_auth\)/,
       );
     } finally {
       await slack.stop();

@@ -44,7 +44,7 @@ describe('examples/github-actions/deploy-with-approval.yml', () => {
       SLACK_IDS: expr('vars.COUNTERSIGN_SLACK_IDS'),
       ACTOR: expr('github.actor'),
     });
-    const ask = steps.find((s) => s.run?.includes('countersign request'))?.run ?? '';
+    const ask = steps.find((s) => /countersign(\.mjs")? request/.test(s.run ?? ''))?.run ?? '';
     expect(ask).toContain(`--requester-slack-id "${expr('steps.requester.outputs.slack_id')}"`);
     expect(ask).not.toContain('noreply');
   });
