@@ -5,10 +5,12 @@
 //   npm run build
 //   node examples/mcp/demo.mjs [requester-email]
 //
-// It needs what the CLI needs: COUNTERSIGN_URL and COUNTERSIGN_SECRET (environment or ./.env),
-// and the human the agent acts for: the argument, or COUNTERSIGN_REQUESTER_EMAIL. Then it calls
+// It needs what the CLI needs: COUNTERSIGN_URL and COUNTERSIGN_SECRET (environment or ./.env, or a
+// sandbox running in this folder: then nothing at all), and the human the agent acts for: the
+// argument, or COUNTERSIGN_REQUESTER_EMAIL (in a sandbox folder, its demo requester). Then it calls
 // read_note (with examples/mcp/policy.yml on the server: auto-approved, it runs at once) and
 // delete_note (held until someone approves or denies it in Slack), and prints what the agent gets.
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,10 +19,20 @@ import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../../dist/src/cli/main.js');
-const requester = process.argv[2] ?? process.env.COUNTERSIGN_REQUESTER_EMAIL;
+/** In a folder where the sandbox runs (`npm start` with no Slack settings), its demo requester. */
+const SANDBOX_REQUESTER = 'riley@sandbox.example';
+const inSandbox = existsSync(join(process.cwd(), 'data', 'sandbox', 'connection.json'));
+const requester =
+  process.argv[2] ?? process.env.COUNTERSIGN_REQUESTER_EMAIL ?? (inSandbox ? SANDBOX_REQUESTER : undefined);
 if (!requester) {
-  console.error('usage: node examples/mcp/demo.mjs <requester-email>   (or set COUNTERSIGN_REQUESTER_EMAIL)');
+  console.error(
+    'usage: node examples/mcp/demo.mjs <requester-email>   (or set COUNTERSIGN_REQUESTER_EMAIL; in a folder\n' +
+      'where the sandbox runs, its demo requester is used)',
+  );
   process.exit(4);
+}
+if (inSandbox && !process.argv[2] && !process.env.COUNTERSIGN_REQUESTER_EMAIL) {
+  console.log(`Sandbox found in this folder: the agent acts for ${requester} (Riley Chen).`);
 }
 
 /** The environment for the gateway: ours, so it finds COUNTERSIGN_URL / _SECRET as the CLI does. */

@@ -42,6 +42,23 @@ rules:
     description: Production deploys need someone from @release.
     match: { action: "deploy.*", environment: production }
     approvers: { groups: [S0RELEASE] }
+
+  # Tool calls of agents through the MCP gateway (countersign mcp-proxy --name notes; the demo is
+  # examples/mcp/demo.mjs): read-only tools pass at once, wiping is never allowed, the rest waits.
+  - name: notes-read-only
+    description: Reading notes is harmless; the call is recorded, nobody is asked.
+    match: { action: ["mcp.notes.read_*", "mcp.notes.list_*"] }
+    outcome: auto_approve
+
+  - name: notes-never-wipe
+    description: No agent wipes every note through the gateway.
+    match: { action: "mcp.notes.wipe_*" }
+    outcome: deny
+
+  - name: agent-tools
+    description: Every other tool call of an agent waits for a person.
+    match: { action: ["mcp.*", "agent.*"] }
+    max_ttl_seconds: 900
 `;
 
 /** Writes the sandbox policy at `path` unless a file is already there (the user's edits are kept). */
