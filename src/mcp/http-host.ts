@@ -7,6 +7,8 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 /** Largest JSON-RPC body accepted on POST /mcp. */
 const MAX_BODY = 4 * 1024 * 1024;
+/** Connections at once at most (each session holds one or two). */
+const MAX_CONNECTIONS = 256;
 /** Open sessions at most; past this the least recently used one is closed (its client re-initializes). */
 const MAX_SESSIONS = 100;
 
@@ -146,6 +148,13 @@ export async function serveHttp(opts: HttpHostOptions): Promise<HttpHost> {
       else res.end();
     });
   });
+  // The same bounds as the product's own server (src/http/limits.ts): a slow or idle client cannot
+  // hold a connection or a half-sent request for ever. These bound receiving the request only; a
+  // session's event stream (the response) may stay open.
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
+  http.keepAliveTimeout = 65_000;
+  http.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(opts.port, opts.host, () => {
