@@ -67,10 +67,9 @@ export function toRequestObject(r: ApprovalRequest, votes: Vote[]): RequestObjec
     policy: { rule: r.policyRule, hash: r.policyHash },
     redactions: r.redactions,
     slack_url: r.slackUrl,
-    // CONTRACT v2 fields; filled in as delivery errors, OIDC callers and attestations are stored.
-    delivery_error: null,
-    caller: null,
-    attestation: null,
-    consumed_at: null,
+    delivery_error: r.deliveryError,
+    caller: r.caller,
+    attestation: r.attestation,
+    consumed_at: iso(r.consumedAt),
   };
 }

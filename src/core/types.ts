@@ -1,4 +1,5 @@
 /** Domain types shared by every layer. No I/O here. */
+import type { Caller } from './caller.js';
 
 export const STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -84,6 +85,18 @@ export interface ApprovalRequest {
   slackTs: string | null;
   slackUrl: string | null;
   cardPostedAt: number | null;
+  /** Why Slack cannot show the card right now (a person must fix it), or null. */
+  deliveryError: DeliveryError | null;
+  /** The caller proven by a CI identity token, or null for a shared-secret caller. */
+  caller: Caller | null;
+  /** The signed approval (compact JWS), or null when the request is not approved. */
+  attestation: string | null;
+  consumedAt: number | null;
+}
+
+export interface DeliveryError {
+  code: string;
+  message: string;
 }
 
 export interface Vote {

@@ -1,8 +1,10 @@
 import { and, asc, eq, inArray, lte, type Placeholder, sql } from 'drizzle-orm';
+import type { Caller } from '../core/caller.js';
 import type {
   ApprovalRequest,
   ApproverSet,
   ContextValue,
+  DeliveryError,
   Link,
   Requester,
   Status,
@@ -54,6 +56,10 @@ export function toRequest(row: RequestRow): ApprovalRequest {
     slackTs: row.slackTs,
     slackUrl: row.slackUrl,
     cardPostedAt: row.cardPostedAt,
+    deliveryError: (row.deliveryError as DeliveryError | null) ?? null,
+    caller: (row.caller as Caller | null) ?? null,
+    attestation: row.attestation ?? null,
+    consumedAt: row.consumedAt ?? null,
   };
 }
 

@@ -53,6 +53,14 @@ export const requests = sqliteTable(
     slackTs: text('slack_ts'),
     slackUrl: text('slack_url'),
     cardPostedAt: integer('card_posted_at'),
+    /** `{code, message}` while Slack refuses the card for a reason a person must fix (CONTRACT §3). */
+    deliveryError: text('delivery_error', { mode: 'json' }),
+    /** The proven caller `{issuer, subject, claims}` of an OIDC-authenticated request; null otherwise. */
+    caller: text('caller', { mode: 'json' }),
+    /** The approval attestation (compact JWS, CONTRACT §12), set when the request is approved. */
+    attestation: text('attestation'),
+    /** When the first `consume` of an approved request succeeded. */
+    consumedAt: integer('consumed_at'),
   },
   (t) => [
     uniqueIndex('requests_client_webhook').on(t.client, t.webhookId),
