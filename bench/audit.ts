@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { loadSigningKey } from '../src/audit/keys.js';
-import { openDatabase } from '../src/store/db.js';
+import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { PEOPLE } from './lib/env.js';
 
 export interface AuditConfig {
@@ -35,20 +35,20 @@ export async function benchAudit(cfg: AuditConfig): Promise<AuditFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-audit-'));
   const path = join(dir, 'countersign.db');
   try {
-    const database = openDatabase(path);
-    const audit = new AuditLog(database.db, loadSigningKey(null, path));
+    const database = openSqliteStore(path);
+    const audit = new AuditLog(loadSigningKey(null, path));
     const t0 = Date.now() - 86_400_000;
     let events = 0;
     let signed = 0;
     const appendStart = performance.now();
-    database.tx(() => {
-      audit.registerKey(t0);
-      audit.recordPolicyInForce(null, t0);
+    events = await database.transaction(async (t) => {
+      await audit.registerKey(t, t0);
+      await audit.recordPolicyInForce(t, null, t0);
+      return (await audit.head(t)).seq;
     });
-    events = audit.head().seq;
     let r = 0;
     while (events < cfg.events) {
-      database.tx(() => {
+      await database.transaction(async (t) => {
         for (let i = 0; i < 250 && events < cfg.events; i++) {
           r++;
           const id = `req_bench${String(r).padStart(17, '0')}`;
@@ -76,7 +76,7 @@ export async function benchAudit(cfg: AuditConfig): Promise<AuditFigures> {
           ];
           for (const [type, actor, data] of lifecycle) {
             if (events >= cfg.events) break;
-            const e = audit.append({ type, requestId: id, actor, data }, at);
+            const e = await audit.append(t, { type, requestId: id, actor, data }, at);
             events++;
             if (e.signature) signed++;
           }
@@ -85,7 +85,7 @@ export async function benchAudit(cfg: AuditConfig): Promise<AuditFigures> {
     }
     const appendMs = performance.now() - appendStart;
     database.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    database.close();
+    await database.close();
 
     const verifyStart = performance.now();
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {

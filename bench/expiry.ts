@@ -8,7 +8,7 @@ import { newRequestId } from '../src/core/ids.js';
 import { parseCreateRequest } from '../src/core/request-schema.js';
 import { sweepOnce } from '../src/jobs/sweep.js';
 import { createLogger } from '../src/log.js';
-import { openDatabase } from '../src/store/db.js';
+import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { CHANNEL } from './lib/env.js';
 import { requestBody } from './lib/load.js';
 import { median } from './lib/stats.js';
@@ -44,15 +44,15 @@ const HOUR = 3_600_000;
 export async function benchExpiry(cfg: ExpiryConfig): Promise<ExpiryFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-expiry-'));
   const path = join(dir, 'countersign.db');
-  const database = openDatabase(path);
+  const database = openSqliteStore(path);
   try {
-    const audit = new AuditLog(database.db, loadSigningKey(null, path));
+    const audit = new AuditLog(loadSigningKey(null, path));
     const t0 = Date.now();
-    database.tx(() => audit.registerKey(t0));
-    const approvals = new Approvals({ database, audit, defaultChannel: CHANNEL, policy: null });
+    await database.transaction((t) => audit.registerKey(t, t0));
+    const approvals = new Approvals({ store: database, audit, defaultChannel: CHANNEL, policy: null });
     const parsed = parseCreateRequest(JSON.parse(requestBody(0)));
     if (!parsed.ok) throw new Error('bench request body does not parse');
-    const made = approvals.submit('ci', 'msg_template', 'f'.repeat(64), parsed.value, t0);
+    const made = await approvals.submit('ci', 'msg_template', 'f'.repeat(64), parsed.value, t0);
     if (made.kind !== 'created') throw new Error(`template request not created: ${made.kind}`);
     const sqlite = database.sqlite;
     const template = sqlite.prepare('SELECT * FROM requests WHERE id = ?').get(made.request.id) as Record<
@@ -64,7 +64,7 @@ export async function benchExpiry(cfg: ExpiryConfig): Promise<ExpiryFigures> {
       `INSERT INTO requests (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
     );
     const seed = (count: number, createdAt: number, expiresAt: number, tag: string) =>
-      database.tx(() => {
+      database.transaction(async () => {
         for (let i = 0; i < count; i++) {
           insert.run({
             ...template,
@@ -80,7 +80,7 @@ export async function benchExpiry(cfg: ExpiryConfig): Promise<ExpiryFigures> {
     // `pending` requests made an hour ago, due in 23 hours (first reminder in 11).
     const now = t0;
     const seedStart = performance.now();
-    seed(cfg.pending - 1, now - HOUR, now + 23 * HOUR, 'pending');
+    await seed(cfg.pending - 1, now - HOUR, now + 23 * HOUR, 'pending');
     const seedMs = performance.now() - seedStart;
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
 
@@ -97,7 +97,7 @@ export async function benchExpiry(cfg: ExpiryConfig): Promise<ExpiryFigures> {
     for (let i = 0; i < cfg.ticks; i++) idle.push(await tick());
 
     // `due` more, made two hours ago with a one-hour TTL: past their deadline (and their reminders).
-    seed(cfg.due, now - 2 * HOUR, now - HOUR, 'due');
+    await seed(cfg.due, now - 2 * HOUR, now - HOUR, 'due');
     const eventsBefore = sqlite.prepare('SELECT count(*) FROM audit_events').pluck().get() as number;
     const outboxBefore = sqlite.prepare('SELECT count(*) FROM outbox').pluck().get() as number;
     const start = performance.now();
@@ -123,7 +123,7 @@ export async function benchExpiry(cfg: ExpiryConfig): Promise<ExpiryFigures> {
       outboxRows: (sqlite.prepare('SELECT count(*) FROM outbox').pluck().get() as number) - outboxBefore,
     };
   } finally {
-    database.close();
+    await database.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

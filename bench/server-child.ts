@@ -31,7 +31,7 @@ try {
   const server = await startServer(loadConfig(process.env), { log, logLevel: 'warn' });
   serveChild({
     url: server.url,
-    collect: () => {
+    collect: async () => {
       const mem = process.memoryUsage();
       const cpu = process.cpuUsage();
       return {
@@ -40,7 +40,7 @@ try {
         heapUsed: mem.heapUsed,
         heapTotal: mem.heapTotal,
         external: mem.external,
-        outboxOpen: server.approvals.outbox.openCount(),
+        outboxOpen: await server.approvals.outbox.openCount(),
         warnings: counts.warn,
         errors: counts.error,
         loopDelayP50Ms: loopDelay.percentile(50) / 1e6,

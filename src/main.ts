@@ -49,7 +49,9 @@ export async function serve(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGHUP', () => running.reloadPolicy());
+  process.on('SIGHUP', () => {
+    running.reloadPolicy().catch((err: unknown) => log.error('policy reload failed', { error: err }));
+  });
   process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: err }));
 }
 

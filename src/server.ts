@@ -19,7 +19,7 @@ import { createLogger, type Level, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { instrumentRoutes, metricsRoute } from './metrics/routes.js';
 import { slackFetch } from './metrics/slack-fetch.js';
-import { sqliteMetricsSource } from './metrics/sqlite-source.js';
+import { storeMetricsSource } from './metrics/store-source.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -34,9 +34,8 @@ import { manifestBotScopes } from './slack/manifest-scopes.js';
 import { registerViews } from './slack/views.js';
 import { authTest } from './slack/workspace.js';
 import { configuredChannels, logWorkspaceProblems } from './slack/workspace-checks.js';
-import { type OpenDatabase, openDatabase } from './store/db.js';
-import { ListingRepo } from './store/listing-repo.js';
-import { StatsRepo } from './store/stats-repo.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
 
 export interface ServerOptions {
   now?: () => number;
@@ -72,13 +71,13 @@ export interface RunningServer {
   port: number;
   server: Server;
   approvals: Approvals;
-  database: OpenDatabase;
+  store: Store;
   worker: OutboxWorker;
   audit: AuditLog;
   /** Signed audit checkpoints: taken periodically and on stop; `take()` for one now. */
   checkpoints: Checkpointer;
   /** Re-reads the policy file; on error keeps the old policy and returns the problems. */
-  reloadPolicy(): string[];
+  reloadPolicy(): Promise<string[]>;
   /** Stops accepting, stops the cron, finishes in-flight work, drains the outbox briefly, closes the DB. */
   stop(opts?: { drainMs?: number }): Promise<void>;
 }
@@ -118,19 +117,25 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
   if (keyWarning !== null) log.warn(keyWarning);
-  const database = openDatabase(config.databasePath);
-  metrics.useSource(sqliteMetricsSource(database));
-  const audit = new AuditLog(database.db, key);
-  database.tx(() => {
-    audit.registerKey(now());
-    audit.recordPolicyInForce(
-      policy && config.policyPath ? { path: config.policyPath, hash: policy.hash } : null,
-      now(),
-    );
-  });
+  const store = await openStore(config);
+  metrics.useSource(storeMetricsSource(store));
+  const audit = new AuditLog(key);
+  try {
+    await store.transaction(async (t) => {
+      await audit.registerKey(t, now());
+      await audit.recordPolicyInForce(
+        t,
+        policy && config.policyPath ? { path: config.policyPath, hash: policy.hash } : null,
+        now(),
+      );
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 
   const approvals = new Approvals({
-    database,
+    store,
     audit,
     defaultChannel: config.defaultChannel,
     policy,
@@ -150,19 +155,19 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const voteDeps = { approvals, identity, now, log };
   const readDeps = {
     ...voteDeps,
-    listing: new ListingRepo(database.db),
-    stats: new StatsRepo(database.db),
+    listing: store.listing,
+    stats: store.stats,
     admins: config.admins,
   };
   const home = registerHome(app, readDeps);
   registerActions(app, voteDeps, home);
   registerViews(app, voteDeps);
-  registerCommands(app, { ...readDeps, verifyAudit: auditVerifier(database, log) });
+  registerCommands(app, { ...readDeps, verifyAudit: auditVerifier(store, log) });
 
-  const slack = new SlackDelivery({ client: app.client, approvals, database, audit, identity, log, now });
+  const slack = new SlackDelivery({ client: app.client, approvals, audit, identity, log, now });
   const worker = new OutboxWorker({
     approvals,
-    database,
+    store,
     audit,
     slack,
     clients: config.clients,
@@ -177,17 +182,17 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   approvals.onOutbox = () => worker.wake();
   const auditChannel = config.auditChannel;
   const checkpoints = new Checkpointer({
-    database,
+    store,
     audit,
     ...(auditChannel
-      ? { onCheckpoint: (cp) => approvals.outbox.enqueue([items.checkpoint(auditChannel, cp)], cp.at) }
+      ? { onCheckpoint: (t, cp) => t.outbox.enqueue([items.checkpoint(auditChannel, cp)], cp.at) }
       : {}),
   });
 
   try {
     await slackApp.start();
   } catch (err) {
-    database.close();
+    await store.close();
     throw err;
   }
   const slackRoutes = slackApp.route ? [slackApp.route] : [];
@@ -239,11 +244,11 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     port,
     server,
     approvals,
-    database,
+    store,
     worker,
     audit,
     checkpoints,
-    reloadPolicy() {
+    async reloadPolicy() {
       if (!config.policyPath) return ['COUNTERSIGN_POLICY is not set; there is no policy file to reload'];
       const loaded = loadPolicyFile(config.policyPath);
       const errors =
@@ -264,8 +269,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         log,
         channels: configuredChannels(config, loaded.policy),
       });
-      database.tx(() =>
+      await store.transaction((t) =>
         audit.append(
+          t,
           {
             type: 'config.policy_reloaded',
             actor: 'system',
@@ -295,7 +301,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         // Nothing records events any more, so the final checkpoint covers the whole log; post it
         // to the audit channel before exiting (the worker runs once more, briefly).
         try {
-          if (checkpoints.take(now(), 'shutdown') && auditChannel) {
+          if ((await checkpoints.take(now(), 'shutdown')) && auditChannel) {
             worker.start();
             await worker.drain(stopOpts.drainMs ?? 3000);
             await worker.stop();
@@ -304,7 +310,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
           log.error('final audit checkpoint failed', { error: err });
         }
         if (left > 0) log.warn('outbox rows left for the next start', { rows: left });
-        database.close();
+        await store.close();
         log.info('countersign stopped');
       })();
       return stopping;

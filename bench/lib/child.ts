@@ -135,7 +135,7 @@ export class Child {
 /** Child side: answers `stats` requests with `collect()` and calls `stop()` on request or when the parent goes. */
 export function serveChild(opts: {
   url: string;
-  collect: () => Record<string, number>;
+  collect: () => Record<string, number> | Promise<Record<string, number>>;
   stop: () => Promise<void>;
 }): void {
   const send = (m: ChildMessage) => process.send?.(m);
@@ -155,7 +155,7 @@ export function serveChild(opts: {
     if (m.type === 'stats') {
       // Run with --expose-gc, a child can be asked for its figures after a full collection.
       if (m.gc) (globalThis as { gc?: () => void }).gc?.();
-      send({ type: 'stats', id: m.id ?? 0, stats: opts.collect() });
+      void Promise.resolve(opts.collect()).then((stats) => send({ type: 'stats', id: m.id ?? 0, stats }));
     }
     if (m.type === 'stop') stop();
   });

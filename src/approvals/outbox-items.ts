@@ -1,6 +1,6 @@
 import { toRequestObject } from '../core/request-object.js';
 import type { ApprovalRequest, Vote } from '../core/types.js';
-import type { NewOutboxItem } from '../store/outbox-repo.js';
+import type { NewOutboxItem } from '../store/store.js';
 
 /** The kinds of outbox rows and what each payload holds. */
 export type OutboxPayload =

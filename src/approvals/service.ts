@@ -13,9 +13,7 @@ import type {
   Vote,
   Workspace,
 } from '../core/types.js';
-import type { OpenDatabase } from '../store/db.js';
-import { OutboxRepo } from '../store/outbox-repo.js';
-import { RequestsRepo } from '../store/requests-repo.js';
+import type { Store, Tx } from '../store/store.js';
 import { DecisionBus } from './decision-bus.js';
 import { items } from './outbox-items.js';
 import { firstReminderAt, nextReminderAt } from './reminders.js';
@@ -38,7 +36,7 @@ export interface VoteResult {
 }
 
 export interface ApprovalsOptions {
-  database: OpenDatabase;
+  store: Store;
   audit: AuditLog;
   defaultChannel: string | null;
   policy: Policy | null;
@@ -50,14 +48,13 @@ export interface ApprovalsOptions {
 
 /**
  * Every state change of a request lives here, so the HTTP API, Slack listeners, slash commands
- * and the cron cannot diverge. Each method is ONE immediate transaction: the guarded change, its
- * audit events and its outbox rows; Slack and callbacks happen after the commit.
+ * and the cron cannot diverge. Each method is ONE transaction: the guarded change, its audit
+ * events and its outbox rows; Slack and callbacks happen after the commit. Nothing but the store
+ * is awaited inside a transaction.
  */
 export class Approvals {
-  readonly requests: RequestsRepo;
-  readonly outbox: OutboxRepo;
+  readonly store: Store;
   readonly decisions = new DecisionBus();
-  private readonly database: OpenDatabase;
   private readonly audit: AuditLog;
   private readonly defaultChannel: string | null;
   policy: Policy | null;
@@ -67,14 +64,40 @@ export class Approvals {
   onDecided: (request: ApprovalRequest) => void = () => {};
 
   constructor(opts: ApprovalsOptions) {
-    this.database = opts.database;
+    this.store = opts.store;
     this.audit = opts.audit;
     this.defaultChannel = opts.defaultChannel;
     this.policy = opts.policy;
     this.workspace = opts.workspace ?? null;
     this.onOutbox = opts.onOutbox ?? (() => {});
-    this.requests = new RequestsRepo(opts.database.db);
-    this.outbox = new OutboxRepo(opts.database.db);
+    // A decision taken by another replica wakes this one's long-polls too.
+    this.store.onDecision((id) => this.decisions.notify(id));
+  }
+
+  /** The requests and votes (reads outside any transaction). */
+  get requests(): Store['requests'] {
+    return this.store.requests;
+  }
+
+  get outbox(): Store['outbox'] {
+    return this.store.outbox;
+  }
+
+  /**
+   * Resolves true once `id` is no longer pending (at once when a decision is announced, here or by
+   * another replica; by re-reading it when the store says announcements may be missed), false
+   * after `ms` or when `signal` aborts.
+   */
+  async waitForDecision(id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const left = until - Date.now();
+      if (left <= 0 || signal?.aborted) return false;
+      const poll = this.store.decisionPollMs();
+      if (await this.decisions.wait(id, poll === null ? left : Math.min(left, poll), signal)) return true;
+      if (signal?.aborted) return false;
+      if (poll !== null && (await this.store.requests.get(id))?.status !== 'pending') return true;
+    }
   }
 
   /** What policy would do with this body (no side effects). */
@@ -82,55 +105,69 @@ export class Approvals {
     return resolvePolicy(this.policy, input, client);
   }
 
+  /** Creates a request (one transaction of its own). */
   submit(
     client: string,
     webhookId: string,
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
-  ): SubmitResult {
-    const result = this.database.tx(() => this.submitInTx(client, webhookId, payloadSha256, input, now));
-    if (result.kind === 'created') this.afterCommit(result.request);
-    return result;
+  ): Promise<SubmitResult> {
+    return this.submitWith('single', client, webhookId, payloadSha256, input, now);
   }
 
   /**
    * `submit`, committed together with the other submits of the same event-loop turn (the HTTP API
    * uses this: under load one commit serves many requests). Resolves after the commit.
    */
-  async submitGrouped(
+  submitGrouped(
     client: string,
     webhookId: string,
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
   ): Promise<SubmitResult> {
-    const result = await this.database.txGrouped(() =>
-      this.submitInTx(client, webhookId, payloadSha256, input, now),
-    );
-    if (result.kind === 'created') this.afterCommit(result.request);
-    return result;
+    return this.submitWith('grouped', client, webhookId, payloadSha256, input, now);
   }
 
-  /** The body of `submit`; the caller owns the transaction. */
-  private submitInTx(
+  private async submitWith(
+    commit: 'single' | 'grouped',
     client: string,
     webhookId: string,
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
-  ): SubmitResult {
-    const existing = this.requests.findByWebhookId(client, webhookId);
+  ): Promise<SubmitResult> {
+    // Redaction and policy are pure: done before the transaction, so it holds nothing while they run.
+    const redacted = redactRequest(input);
+    const policy = resolvePolicy(this.policy, redacted.value, client);
+    const body = (t: Tx) => this.submitInTx(t, client, webhookId, payloadSha256, redacted, policy, now);
+    const result =
+      commit === 'grouped' ? await this.store.transactionGrouped(body) : await this.store.transaction(body);
+    if (result.kind === 'created') this.afterCommit(result.request);
+    return result;
+  }
+
+  /** The body of `submit`; the caller owns the transaction. */
+  private async submitInTx(
+    t: Tx,
+    client: string,
+    webhookId: string,
+    payloadSha256: string,
+    { value, count }: ReturnType<typeof redactRequest>,
+    policy: EffectivePolicy,
+    now: number,
+  ): Promise<SubmitResult> {
+    const existing = await t.requests.findByWebhookId(client, webhookId);
     if (existing) {
       return existing.payloadSha256 === payloadSha256
         ? { kind: 'replayed', request: existing }
         : { kind: 'idempotency_conflict' };
     }
-    const { value, count } = redactRequest(input);
-    const policy = resolvePolicy(this.policy, value, client);
     if (policy.outcome === 'deny') {
       const rule = policy.rule ?? '(defaults)';
-      this.audit.append(
+      await this.audit.append(
+        t,
         {
           type: 'request.refused_by_policy',
           actor: `client:${client}`,
@@ -152,7 +189,7 @@ export class Approvals {
     const auto = policy.outcome === 'auto_approve';
     const expiresAt = now + policy.ttlSeconds * 1000;
     const requesterEmail = value.requester.email?.toLowerCase() ?? null;
-    this.requests.insert({
+    await t.requests.insert({
       id,
       client,
       webhookId,
@@ -188,8 +225,9 @@ export class Approvals {
       decidedBy: auto ? 'policy' : null,
       reason: auto ? `auto-approved by policy rule ${policy.rule ?? '(defaults)'}` : null,
     });
-    const request = this.mustGet(id);
-    this.audit.append(
+    const request = await mustGet(t, id);
+    await this.audit.append(
+      t,
       {
         type: 'request.created',
         requestId: id,
@@ -215,25 +253,29 @@ export class Approvals {
       },
       now,
     );
-    if (auto) this.appendDecision(request, [], now, { threshold: 'policy auto_approve' });
-    this.outbox.enqueue([...items.postCard(request), ...items.callback(request, [])], now);
+    if (auto) {
+      await this.appendDecision(t, request, [], now, { threshold: 'policy auto_approve' });
+      await t.announceDecision(id);
+    }
+    await t.outbox.enqueue([...items.postCard(request), ...items.callback(request, [])], now);
     return { kind: 'created', request };
   }
 
   /** Records a vote (or a refused attempt) for `clicker`, deciding with the pure rule. */
-  vote(
+  async vote(
     requestId: string,
     clicker: Clicker,
     choice: { decision: Decision; reason?: string | null },
     now: number,
-  ): VoteResult {
-    const result = this.database.tx((): VoteResult => {
-      const request = this.requests.get(requestId);
+  ): Promise<VoteResult> {
+    const result = await this.store.transaction(async (t): Promise<VoteResult> => {
+      // The row is held until the commit: replicas counting votes on one request take turns.
+      const request = await t.requests.getForUpdate(requestId);
       if (!request) return { outcome: { ok: false, refusal: 'not_pending' }, request: null };
-      const votes = this.requests.votes(requestId);
+      const votes = await t.requests.votes(requestId);
       const outcome = decide(request, votes, clicker, choice, now, this.workspace);
       if (!outcome.ok) {
-        this.auditRefusal(request, clicker, outcome.refusal, choice.decision, now);
+        await this.auditRefusal(t, request, clicker, outcome.refusal, choice.decision, now);
         return { outcome, request };
       }
       const vote: Vote = {
@@ -245,8 +287,9 @@ export class Approvals {
         reason: outcome.vote.reason,
         at: now,
       };
-      this.requests.insertVote(requestId, vote);
-      this.audit.append(
+      await t.requests.insertVote(requestId, vote);
+      await this.audit.append(
+        t,
         {
           type: 'vote.recorded',
           requestId,
@@ -270,24 +313,25 @@ export class Approvals {
       const rows = [items.updateCard(request), items.voteReply(request, vote)];
       if (outcome.status !== 'pending') {
         const reason = outcome.status === 'denied' ? vote.reason : null;
-        const closed = this.requests.close(
+        const closed = await t.requests.close(
           requestId,
           { status: outcome.status, decidedAt: now, decidedBy: clicker.userId, reason },
           now,
         );
-        if (!closed) throw new Error(`request ${requestId} changed under an immediate transaction`);
-        const final = this.mustGet(requestId);
+        if (!closed) throw new Error(`request ${requestId} changed under its row lock`);
+        const final = await mustGet(t, requestId);
         const allVotes = [...votes, vote];
-        this.appendDecision(final, allVotes, now, {
+        await this.appendDecision(t, final, allVotes, now, {
           threshold:
             outcome.status === 'approved'
               ? `${outcome.approvals} of ${request.minApprovals} approvals`
               : 'one deny denies',
         });
+        await t.announceDecision(requestId);
         rows.push(items.outcomeReply(final), ...items.callback(final, allVotes));
       }
-      this.outbox.enqueue(rows, now);
-      return { outcome, request: this.mustGet(requestId) };
+      await t.outbox.enqueue(rows, now);
+      return { outcome, request: await mustGet(t, requestId) };
     });
     if (result.outcome.ok && result.request) this.afterCommit(result.request);
     return result;
@@ -299,48 +343,59 @@ export class Approvals {
    * request is closed as denied by policy in the same transaction, with a reason that says what to
    * fix. Returns the request as stored after the change.
    */
-  recordRequesterCheck(requestId: string, learned: RequesterLookup, now: number): ApprovalRequest | null {
-    let closed = false;
-    const result = this.database.tx(() => {
-      closed = false;
-      const before = this.requests.get(requestId);
-      if (!before) return null;
-      this.requests.update(requestId, learned);
-      const refuse =
-        before.requesterCheck === 'required' &&
-        learned.requesterCheck === 'unverified' &&
-        before.status === 'pending';
-      if (!refuse) return this.mustGet(requestId);
-      const who = before.requester.email ?? before.requester.slack_user_id ?? 'the requester';
-      const reason = `the requester ${who} matches no Slack user of this workspace, and policy rule ${before.policyRule ?? '(defaults)'} requires a verified requester: send requester.email as the person's Slack email address, or requester.slack_user_id`;
-      if (
-        !this.requests.close(requestId, { status: 'denied', decidedAt: now, decidedBy: 'policy', reason })
-      ) {
-        return this.mustGet(requestId);
-      }
-      closed = true;
-      return this.finish(requestId, now, { threshold: 'policy require_verified_requester' });
-    });
-    if (result && closed) this.afterCommit(result);
-    return result;
+  async recordRequesterCheck(
+    requestId: string,
+    learned: RequesterLookup,
+    now: number,
+  ): Promise<ApprovalRequest | null> {
+    const result = await this.store.transaction(
+      async (t): Promise<{ request: ApprovalRequest | null; closed: boolean }> => {
+        const before = await t.requests.getForUpdate(requestId);
+        if (!before) return { request: null, closed: false };
+        await t.requests.update(requestId, learned);
+        const refuse =
+          before.requesterCheck === 'required' &&
+          learned.requesterCheck === 'unverified' &&
+          before.status === 'pending';
+        if (!refuse) return { request: await mustGet(t, requestId), closed: false };
+        const who = before.requester.email ?? before.requester.slack_user_id ?? 'the requester';
+        const reason = `the requester ${who} matches no Slack user of this workspace, and policy rule ${before.policyRule ?? '(defaults)'} requires a verified requester: send requester.email as the person's Slack email address, or requester.slack_user_id`;
+        const change = { status: 'denied' as const, decidedAt: now, decidedBy: 'policy', reason };
+        if (!(await t.requests.close(requestId, change))) {
+          return { request: await mustGet(t, requestId), closed: false };
+        }
+        const threshold = 'policy require_verified_requester';
+        return { request: await this.finish(t, requestId, now, { threshold }), closed: true };
+      },
+    );
+    if (result.request && result.closed) this.afterCommit(result.request);
+    return result.request;
   }
 
   /** Records a refused attempt decided before any vote was possible (e.g. the deny precheck). */
-  refuse(requestId: string, clicker: Clicker, refusal: Refusal, decision: Decision, now: number): void {
-    this.database.tx(() => {
-      const request = this.requests.get(requestId);
-      if (request) this.auditRefusal(request, clicker, refusal, decision, now);
+  async refuse(
+    requestId: string,
+    clicker: Clicker,
+    refusal: Refusal,
+    decision: Decision,
+    now: number,
+  ): Promise<void> {
+    await this.store.transaction(async (t) => {
+      const request = await t.requests.get(requestId);
+      if (request) await this.auditRefusal(t, request, clicker, refusal, decision, now);
     });
   }
 
-  private auditRefusal(
+  private async auditRefusal(
+    t: Tx,
     request: ApprovalRequest,
     clicker: Clicker,
     refusal: Refusal,
     decision: Decision,
     now: number,
-  ) {
-    this.audit.append(
+  ): Promise<void> {
+    await this.audit.append(
+      t,
       {
         type: 'vote.refused',
         requestId: request.id,
@@ -362,19 +417,19 @@ export class Approvals {
   }
 
   /** Withdraws a pending request. `actor` is `client:<name>` or an admin's Slack user ID. */
-  cancel(
+  async cancel(
     requestId: string,
     actor: string,
     reason: string | null,
     now: number,
     client?: string,
-  ): CancelResult {
-    const result = this.database.tx((): CancelResult => {
-      const request = this.requests.get(requestId);
+  ): Promise<CancelResult> {
+    const result = await this.store.transaction(async (t): Promise<CancelResult> => {
+      const request = await t.requests.getForUpdate(requestId);
       if (!request || (client !== undefined && request.client !== client)) return { kind: 'not_found' };
       if (request.status !== 'pending') return { kind: 'already_decided', status: request.status };
-      this.requests.close(requestId, { status: 'cancelled', decidedAt: now, decidedBy: actor, reason });
-      return { kind: 'cancelled', request: this.finish(requestId, now, { threshold: 'cancelled' }) };
+      await t.requests.close(requestId, { status: 'cancelled', decidedAt: now, decidedBy: actor, reason });
+      return { kind: 'cancelled', request: await this.finish(t, requestId, now, { threshold: 'cancelled' }) };
     });
     if (result.kind === 'cancelled') this.afterCommit(result.request);
     return result;
@@ -384,24 +439,27 @@ export class Approvals {
    * Expires pending requests whose deadline has passed, in chunks of `batch` per transaction, with
    * the same guarded transition as a vote. Returns how many were expired.
    */
-  expireDue(now: number, batch = 500): number {
+  async expireDue(now: number, batch = 500): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = this.expireChunk(now, batch);
+      const n = await this.expireChunk(now, batch);
       total += n;
       if (n < batch) return total;
     }
   }
 
-  /** One transaction of `expireDue`: at most `batch` requests. The cron yields between chunks. */
-  expireChunk(now: number, batch: number): number {
-    const expired = this.database.tx(() => {
+  /**
+   * One transaction of `expireDue`: at most `batch` requests. Their rows are held until the commit
+   * and the transition is guarded, so each request expires once whichever replica sweeps.
+   */
+  async expireChunk(now: number, batch: number): Promise<number> {
+    const expired = await this.store.transaction(async (t) => {
       const done: ApprovalRequest[] = [];
-      for (const id of this.requests.dueForExpiry(now, batch)) {
+      for (const id of await t.requests.dueForExpiry(now, batch)) {
         const reason = 'nobody decided before the deadline';
-        if (!this.requests.close(id, { status: 'expired', decidedAt: now, decidedBy: 'system', reason }))
-          continue;
-        done.push(this.finish(id, now, { threshold: 'expired' }));
+        const change = { status: 'expired' as const, decidedAt: now, decidedBy: 'system', reason };
+        if (!(await t.requests.close(id, change))) continue;
+        done.push(await this.finish(t, id, now, { threshold: 'expired' }));
       }
       return done;
     });
@@ -413,19 +471,20 @@ export class Approvals {
     return expired.length;
   }
 
-  /** Posts due reminders to approvers who have not voted; each point at most once, across restarts. */
-  remindDue(now: number, batch = 200): number {
-    const sent = this.database.tx(() => {
+  /** Posts due reminders to approvers who have not voted; each point at most once, across restarts and replicas. */
+  async remindDue(now: number, batch = 200): Promise<number> {
+    const sent = await this.store.transaction(async (t) => {
       let n = 0;
-      for (const request of this.requests.dueForReminder(now, batch)) {
+      for (const request of await t.requests.dueForReminder(now, batch)) {
         // After downtime several points may be due: remind once, for the latest of them.
         let point = request.remindersSent;
         while ((nextReminderAt(request, point + 1) ?? Number.POSITIVE_INFINITY) <= now) point++;
         const next = nextReminderAt(request, point + 1);
-        if (!this.requests.advanceReminder(request.id, request.remindersSent, point + 1, next)) continue;
+        if (!(await t.requests.advanceReminder(request.id, request.remindersSent, point + 1, next))) continue;
         if (now >= request.expiresAt) continue;
-        this.outbox.enqueue([items.reminder(request, request.remindersSent)], now);
-        this.audit.append(
+        await t.outbox.enqueue([items.reminder(request, request.remindersSent)], now);
+        await this.audit.append(
+          t,
           {
             type: 'request.reminded',
             requestId: request.id,
@@ -443,11 +502,17 @@ export class Approvals {
   }
 
   /** After closing `id` inside a transaction: audit the decision, queue card, thread and callback. */
-  private finish(id: string, now: number, info: { threshold: string }): ApprovalRequest {
-    const final = this.mustGet(id);
-    const votes = this.requests.votes(id);
-    this.appendDecision(final, votes, now, info);
-    this.outbox.enqueue(
+  private async finish(
+    t: Tx,
+    id: string,
+    now: number,
+    info: { threshold: string },
+  ): Promise<ApprovalRequest> {
+    const final = await mustGet(t, id);
+    const votes = await t.requests.votes(id);
+    await this.appendDecision(t, final, votes, now, info);
+    await t.announceDecision(id);
+    await t.outbox.enqueue(
       [items.updateCard(final), items.outcomeReply(final), ...items.callback(final, votes)],
       now,
     );
@@ -455,8 +520,15 @@ export class Approvals {
   }
 
   /** The signed decision record auditors ask for. */
-  private appendDecision(r: ApprovalRequest, votes: Vote[], now: number, info: { threshold: string }): void {
-    this.audit.append(
+  private async appendDecision(
+    t: Tx,
+    r: ApprovalRequest,
+    votes: Vote[],
+    now: number,
+    info: { threshold: string },
+  ): Promise<void> {
+    await this.audit.append(
+      t,
       {
         type: `request.${r.status}`,
         requestId: r.id,
@@ -499,10 +571,10 @@ export class Approvals {
     }
     this.onOutbox();
   }
+}
 
-  private mustGet(id: string): ApprovalRequest {
-    const r = this.requests.get(id);
-    if (!r) throw new Error(`request ${id} vanished inside a transaction`);
-    return r;
-  }
+async function mustGet(t: Tx, id: string): Promise<ApprovalRequest> {
+  const r = await t.requests.get(id);
+  if (!r) throw new Error(`request ${id} vanished inside a transaction`);
+  return r;
 }

@@ -1,6 +1,4 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../store/db.js';
-import { auditEvents, auditKeys } from '../store/schema.js';
+import type { AuditStore } from '../store/store.js';
 import { canonicalJson, GENESIS_HASH, SIGNED_TYPES, signHash, storedEventHash } from './chain.js';
 import type { SigningKey } from './keys.js';
 
@@ -26,49 +24,12 @@ const KEY_EVENTS = ['audit.key_registered', 'audit.key_activated'];
 /** The events that say which policy is in force from then on. */
 const POLICY_EVENTS = ['config.policy_loaded', 'config.policy_reloaded'];
 
-const p = (name: string) => sql.placeholder(name);
-
-/** The statements of `append`, prepared once: building a drizzle query costs more than running it. */
-function statements(db: Db) {
-  return {
-    head: db
-      .select({ seq: auditEvents.seq, hash: auditEvents.hash })
-      .from(auditEvents)
-      .orderBy(desc(auditEvents.seq))
-      .limit(1)
-      .prepare(),
-    insert: db
-      .insert(auditEvents)
-      .values({
-        seq: p('seq'),
-        at: p('at'),
-        type: p('type'),
-        requestId: p('requestId'),
-        actor: p('actor'),
-        data: p('data'),
-        prevHash: p('prevHash'),
-        hash: p('hash'),
-        keyId: p('keyId'),
-        signature: p('signature'),
-      })
-      .prepare(),
-  };
-}
-
 /**
- * Appends hash-chained events. `append` must be called inside the caller's immediate transaction,
- * so an event is written if and only if the change it records is.
+ * Appends hash-chained events. `append` must be called inside the caller's transaction, so an
+ * event is written if and only if the change it records is.
  */
 export class AuditLog {
-  /** The two statements of every append, prepared once. */
-  private readonly q: ReturnType<typeof statements>;
-
-  constructor(
-    private readonly db: Db,
-    private readonly key: SigningKey,
-  ) {
-    this.q = statements(db);
-  }
+  constructor(private readonly key: SigningKey) {}
 
   get keyId(): string {
     return this.key.keyId;
@@ -80,15 +41,16 @@ export class AuditLog {
    * `audit.key_registered`, which carries the public key into the chain. Going back to a key used
    * earlier is announced by `audit.key_activated`.
    */
-  registerKey(now: number): 'registered' | 'activated' | 'unchanged' {
-    const previous = this.currentKeyId();
-    const known = this.db.select().from(auditKeys).where(eq(auditKeys.keyId, this.key.keyId)).get();
-    if (!known) {
-      this.db
-        .insert(auditKeys)
-        .values({ keyId: this.key.keyId, publicKey: this.key.publicKeyPem, createdAt: now })
-        .run();
-      this.append(
+  async registerKey(
+    t: { audit: AuditStore },
+    now: number,
+  ): Promise<'registered' | 'activated' | 'unchanged'> {
+    await this.head(t); // replicas starting together register a key once
+    const previous = await this.currentKeyId(t);
+    if (!(await t.audit.keyKnown(this.key.keyId))) {
+      await t.audit.insertKey(this.key.keyId, this.key.publicKeyPem, now);
+      await this.append(
+        t,
         {
           type: 'audit.key_registered',
           actor: 'system',
@@ -104,7 +66,8 @@ export class AuditLog {
       return 'registered';
     }
     if (previous === this.key.keyId) return 'unchanged';
-    this.append(
+    await this.append(
+      t,
       {
         type: 'audit.key_activated',
         actor: 'system',
@@ -116,8 +79,8 @@ export class AuditLog {
   }
 
   /** The key id named by the latest key event, or null before any. */
-  currentKeyId(): string | null {
-    const data = this.lastData(KEY_EVENTS);
+  async currentKeyId(t: { audit: AuditStore }): Promise<string | null> {
+    const data = await lastData(t, KEY_EVENTS);
     return typeof data?.key_id === 'string' ? data.key_id : null;
   }
 
@@ -126,11 +89,17 @@ export class AuditLog {
    * (null: no policy file) differs from the one the log last recorded, so a policy changed while
    * the server was down is visible in the trail, not only a SIGHUP reload.
    */
-  recordPolicyInForce(policy: { path: string; hash: string } | null, now: number): boolean {
-    const last = this.lastData(POLICY_EVENTS);
+  async recordPolicyInForce(
+    t: { audit: AuditStore },
+    policy: { path: string; hash: string } | null,
+    now: number,
+  ): Promise<boolean> {
+    await this.head(t);
+    const last = await lastData(t, POLICY_EVENTS);
     const lastHash = typeof last?.hash === 'string' ? last.hash : null;
     if ((policy?.hash ?? null) === lastHash) return false;
-    this.append(
+    await this.append(
+      t,
       {
         type: 'config.policy_loaded',
         actor: 'system',
@@ -141,12 +110,14 @@ export class AuditLog {
     return true;
   }
 
-  head(): { seq: number; hash: string } {
-    return this.q.head.get() ?? { seq: 0, hash: GENESIS_HASH };
+  /** The head of the chain, held until the transaction ends (see `AuditStore.lockHead`). */
+  async head(t: { audit: AuditStore }): Promise<{ seq: number; hash: string }> {
+    return (await t.audit.lockHead()) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  append(event: AuditInput, now: number): AppendedEvent {
-    const prev = this.head();
+  /** Appends one event; call inside the transaction of the change it records. */
+  async append(t: { audit: AuditStore }, event: AuditInput, now: number): Promise<AppendedEvent> {
+    const prev = await this.head(t);
     const seq = prev.seq + 1;
     const signed = SIGNED_TYPES.has(event.type);
     const keyId = signed ? this.key.keyId : null;
@@ -165,7 +136,7 @@ export class AuditLog {
       key_id: keyId,
     });
     const signature = signed ? signHash(hash, this.key.privateKey) : null;
-    this.q.insert.run({
+    await t.audit.insertEvent({
       seq,
       at: now,
       type: event.type,
@@ -179,16 +150,10 @@ export class AuditLog {
     });
     return { seq, hash, at: now, keyId, signature };
   }
+}
 
-  /** The data of the latest event of one of `types` (a backward scan; used at start only). */
-  private lastData(types: string[]): Record<string, unknown> | null {
-    const row = this.db
-      .select({ data: auditEvents.data })
-      .from(auditEvents)
-      .where(inArray(auditEvents.type, types))
-      .orderBy(desc(auditEvents.seq))
-      .limit(1)
-      .get();
-    return row ? (JSON.parse(row.data) as Record<string, unknown>) : null;
-  }
+/** The data of the latest event of one of `types` (a backward scan; used at start only). */
+async function lastData(t: { audit: AuditStore }, types: string[]): Promise<Record<string, unknown> | null> {
+  const data = await t.audit.lastData(types);
+  return data === null ? null : (JSON.parse(data) as Record<string, unknown>);
 }

@@ -1,6 +1,4 @@
-import { desc } from 'drizzle-orm';
-import type { OpenDatabase } from '../store/db.js';
-import { auditCheckpoints } from '../store/schema.js';
+import type { Store, Tx } from '../store/store.js';
 import type { AuditLog } from './audit-log.js';
 
 /** Every ten minutes by default, and only when something was recorded since the last one. */
@@ -26,10 +24,10 @@ export interface Checkpoint {
 }
 
 export interface CheckpointerOptions {
-  database: OpenDatabase;
+  store: Store;
   audit: AuditLog;
   /** Called inside the checkpoint's transaction (e.g. to queue the Slack post in the outbox). */
-  onCheckpoint?: (checkpoint: Checkpoint) => void;
+  onCheckpoint?: (t: Tx, checkpoint: Checkpoint) => Promise<void>;
 }
 
 /** Records checkpoints: the audit event and its `audit_checkpoints` row in one transaction. */
@@ -37,24 +35,22 @@ export class Checkpointer {
   constructor(private readonly opts: CheckpointerOptions) {}
 
   /** The latest stored checkpoint row, or null. */
-  latest(): { seq: number; hash: string; at: number } | null {
-    const row = this.opts.database.db
-      .select({ seq: auditCheckpoints.seq, hash: auditCheckpoints.headHash, at: auditCheckpoints.at })
-      .from(auditCheckpoints)
-      .orderBy(desc(auditCheckpoints.seq))
-      .limit(1)
-      .get();
-    return row ?? null;
+  latest(): Promise<{ seq: number; hash: string; at: number } | null> {
+    return this.opts.store.audit.latestCheckpoint();
   }
 
-  /** Records a checkpoint when at least one event was added since the last one; otherwise null. */
-  take(now: number, reason: CheckpointReason): Checkpoint | null {
-    const { database, audit, onCheckpoint } = this.opts;
-    return database.tx((): Checkpoint | null => {
-      const last = this.latest();
-      const head = audit.head();
+  /**
+   * Records a checkpoint when at least one event was added since the last one; otherwise null.
+   * The chain head is held first, so replicas taking one at the same moment record it once.
+   */
+  take(now: number, reason: CheckpointReason): Promise<Checkpoint | null> {
+    const { store, audit, onCheckpoint } = this.opts;
+    return store.transaction(async (t): Promise<Checkpoint | null> => {
+      const head = await audit.head(t);
+      const last = await t.audit.latestCheckpoint();
       if (head.seq === 0 || (last !== null && head.seq <= last.seq)) return null;
-      const event = audit.append(
+      const event = await audit.append(
+        t,
         {
           type: 'audit.checkpoint',
           actor: 'system',
@@ -67,19 +63,15 @@ export class Checkpointer {
       );
       if (event.keyId === null || event.signature === null)
         throw new Error('audit.checkpoint must be a signed event type');
-      const inserted = database.db
-        .insert(auditCheckpoints)
-        .values({
-          seq: event.seq,
-          headHash: event.hash,
-          at: event.at,
-          keyId: event.keyId,
-          signature: event.signature,
-        })
-        .returning({ id: auditCheckpoints.id })
-        .get();
+      const id = await t.audit.insertCheckpoint({
+        seq: event.seq,
+        headHash: event.hash,
+        at: event.at,
+        keyId: event.keyId,
+        signature: event.signature,
+      });
       const checkpoint: Checkpoint = {
-        id: inserted.id,
+        id,
         seq: event.seq,
         hash: event.hash,
         at: event.at,
@@ -87,7 +79,7 @@ export class Checkpointer {
         signature: event.signature,
         reason,
       };
-      onCheckpoint?.(checkpoint);
+      await onCheckpoint?.(t, checkpoint);
       return checkpoint;
     });
   }
@@ -103,12 +95,9 @@ export class Checkpointer {
     afterTake?: (checkpoint: Checkpoint) => void;
   }): { stop(): void } {
     const timer = setInterval(() => {
-      try {
-        const taken = this.take(opts.now(), 'periodic');
+      this.take(opts.now(), 'periodic').then((taken) => {
         if (taken) opts.afterTake?.(taken);
-      } catch (err) {
-        opts.onError(err);
-      }
+      }, opts.onError);
     }, opts.intervalMs);
     timer.unref();
     return { stop: () => clearInterval(timer) };

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { AuditReader } from '../store/audit-reader.js';
 import type { StoredEventContent } from './chain.js';
 
 /** One stored event as exported: what was hashed, plus the chain link, hash and signature. */
@@ -37,17 +37,24 @@ export function parseSince(text: string): Since | string {
 }
 
 /** Streams events in seq order (never the whole table in memory). */
-export function iterateEvents(sqlite: Database.Database, since: Since | null): IterableIterator<ExportRow> {
-  const cols = EXPORT_COLUMNS.join(', ');
-  if (since === null)
-    return sqlite.prepare(`SELECT ${cols} FROM audit_events ORDER BY seq`).iterate() as never;
-  if ('seq' in since)
-    return sqlite
-      .prepare(`SELECT ${cols} FROM audit_events WHERE seq > ? ORDER BY seq`)
-      .iterate(since.seq) as never;
-  return sqlite
-    .prepare(`SELECT ${cols} FROM audit_events WHERE at >= ? ORDER BY seq`)
-    .iterate(since.at) as never;
+export async function* exportRows(reader: AuditReader, since: Since | null): AsyncIterable<ExportRow> {
+  const from = since === null ? {} : 'seq' in since ? { afterSeq: since.seq } : { atOrAfter: since.at };
+  for await (const batch of reader.events(from)) {
+    for (const r of batch) {
+      yield {
+        seq: r[0],
+        at: r[1],
+        type: r[2],
+        request_id: r[3],
+        actor: r[4],
+        data: r[5],
+        prev_hash: r[6],
+        hash: r[7],
+        key_id: r[8],
+        signature: r[9],
+      } as ExportRow;
+    }
+  }
 }
 
 function isoOf(ms: number): string {

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type Database from 'better-sqlite3';
+import type { AuditCheckpointRow, AuditReader } from '../store/audit-reader.js';
 import { GENESIS_HASH, SIGNED_TYPES, storedEventHash, verifyHashSignature } from './chain.js';
 import { keyIdOf } from './keys.js';
 import { InlineSignatureChecker, type SignatureChecker, WorkerSignatureChecker } from './signature-check.js';
@@ -84,14 +84,7 @@ interface KeyEntry {
   problem: string | null;
 }
 
-interface CheckpointRow {
-  id: number;
-  seq: number;
-  head_hash: string;
-  at: number;
-  key_id: string;
-  signature: string;
-}
+type CheckpointRow = AuditCheckpointRow;
 
 type EventRow = [
   seq: unknown,
@@ -111,13 +104,9 @@ const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isStrOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
-function loadKeys(sqlite: Database.Database): Map<string, KeyEntry> {
+async function loadKeys(reader: AuditReader): Promise<Map<string, KeyEntry>> {
   const keys = new Map<string, KeyEntry>();
-  const rows = sqlite.prepare('SELECT key_id, public_key FROM audit_keys').all() as {
-    key_id: string;
-    public_key: string;
-  }[];
-  for (const row of rows) {
+  for (const row of await reader.keys()) {
     let key: KeyObject | null = null;
     let problem: string | null = null;
     try {
@@ -132,12 +121,9 @@ function loadKeys(sqlite: Database.Database): Map<string, KeyEntry> {
   return keys;
 }
 
-function loadCheckpoints(sqlite: Database.Database): Map<number, CheckpointRow[]> {
+async function loadCheckpoints(reader: AuditReader): Promise<Map<number, CheckpointRow[]>> {
   const bySeq = new Map<number, CheckpointRow[]>();
-  const rows = sqlite
-    .prepare('SELECT id, seq, head_hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq, id')
-    .iterate() as IterableIterator<CheckpointRow>;
-  for (const row of rows) {
+  for (const row of await reader.checkpoints()) {
     const list = bySeq.get(row.seq);
     if (list) list.push(row);
     else bySeq.set(row.seq, [row]);
@@ -155,18 +141,14 @@ const samePem = (a: string, b: string) => a.replace(/\s+/g, '') === b.replace(/\
  * the optional outside one (the event exists, has that hash, the signature holds), which also
  * catches a log cut shorter than a checkpoint. Reports the first bad event.
  *
- * Holds `sqlite` busy until it returns: give it a connection of its own (see `verifyAuditFile`).
+ * Reads through `reader` (one consistent snapshot, on a connection of its own: see
+ * `Store.openAuditReader`); the caller closes it.
  */
-export async function verifyAudit(
-  sqlite: Database.Database,
-  opts: VerifyOptions = {},
-): Promise<VerifyResult> {
-  const ownTx = !sqlite.inTransaction;
-  if (ownTx) sqlite.exec('BEGIN'); // one consistent snapshot while a server keeps writing
+export async function verifyAudit(reader: AuditReader, opts: VerifyOptions = {}): Promise<VerifyResult> {
   let checker: SignatureChecker | null = null;
   try {
-    const keys = loadKeys(sqlite);
-    const checkpoints = loadCheckpoints(sqlite);
+    const keys = await loadKeys(reader);
+    const checkpoints = await loadCheckpoints(reader);
     let checkpointCount = 0;
     let lastCheckpoint: CheckpointRow | null = null;
     for (const list of checkpoints.values()) {
@@ -174,7 +156,7 @@ export async function verifyAudit(
       const last = list[list.length - 1];
       if (last && (lastCheckpoint === null || last.seq > lastCheckpoint.seq)) lastCheckpoint = last;
     }
-    const maxSeq = (sqlite.prepare('SELECT max(seq) FROM audit_events').pluck().get() as number | null) ?? 0;
+    const maxSeq = await reader.maxSeq();
     const threads = opts.threads ?? (maxSeq >= 4000 ? Math.min(availableParallelism(), 8) : 0);
     const usable = new Map<string, KeyEntry>([...keys].filter(([, k]) => k.key !== null));
     checker =
@@ -192,165 +174,173 @@ export async function verifyAudit(
       problem = { seq, type, code, message };
     };
 
-    const rows = sqlite
-      .prepare(
-        'SELECT seq, at, type, request_id, actor, data, prev_hash, hash, key_id, signature FROM audit_events ORDER BY seq',
-      )
-      .raw(true)
-      .iterate() as IterableIterator<EventRow>;
-    for (const row of rows) {
-      const [seq, at, type, requestId, actor, data, prev, hash, keyId, signature] = row;
-      const typeName = isStr(type) ? type : null;
-      if (seq !== expected) {
-        fail(expected, null, 'missing', `event #${expected} is missing: the next stored event is #${seq}`);
-        break;
-      }
-      if (
-        !isStr(type) ||
-        !isStr(actor) ||
-        !isStr(data) ||
-        !isStr(prev) ||
-        !isStr(hash) ||
-        !isStrOrNull(requestId) ||
-        !isStrOrNull(keyId) ||
-        !isStrOrNull(signature) ||
-        !Number.isSafeInteger(at)
-      ) {
-        fail(seq, typeName, 'malformed', 'a column holds a value of the wrong type');
-        break;
-      }
-      if (prev !== prevHash) {
-        fail(
-          seq,
-          type,
-          'prev_hash',
-          seq === 1
-            ? `prev_hash is ${short(prev)}, not the genesis hash: events before it were removed`
-            : `prev_hash ${short(prev)} is not the hash of event #${seq - 1} (${short(prevHash)}): an event before it was removed, reordered or changed`,
-        );
-        break;
-      }
-      let computed: string;
-      try {
-        computed = storedEventHash(prev, {
-          seq,
-          at: at as number,
-          type,
-          request_id: requestId,
-          actor,
-          data,
-          key_id: keyId,
-        });
-      } catch {
-        fail(seq, type, 'malformed', `its time (${at}) is not a valid time`);
-        break;
-      }
-      if (computed !== hash) {
-        fail(
-          seq,
-          type,
-          'hash',
-          `its content does not give its hash (stored ${short(hash)}, computed ${short(computed)}): its time, type, actor, request, data or key id was changed after it was written`,
-        );
-        break;
-      }
-      if (keyId === null && signature === null) {
-        if (SIGNED_TYPES.has(type)) {
-          fail(seq, type, 'signature_missing', `a ${type} event must be signed, but it has no signature`);
-          break;
+    scan: for await (const batch of reader.events()) {
+      for (const row of batch as EventRow[]) {
+        const [seq, at, type, requestId, actor, data, prev, hash, keyId, signature] = row;
+        const typeName = isStr(type) ? type : null;
+        if (seq !== expected) {
+          fail(expected, null, 'missing', `event #${expected} is missing: the next stored event is #${seq}`);
+          break scan;
         }
-      } else if (keyId === null || signature === null) {
-        fail(
-          seq,
-          type,
-          'signature_missing',
-          keyId === null ? 'it has a signature but no key id' : `it names key ${keyId} but has no signature`,
-        );
-        break;
-      } else {
-        const entry = keys.get(keyId);
-        if (!entry) {
-          fail(seq, type, 'unknown_key', `it is signed with key ${keyId}, which is not in audit_keys`);
-          break;
+        if (
+          !isStr(type) ||
+          !isStr(actor) ||
+          !isStr(data) ||
+          !isStr(prev) ||
+          !isStr(hash) ||
+          !isStrOrNull(requestId) ||
+          !isStrOrNull(keyId) ||
+          !isStrOrNull(signature) ||
+          !Number.isSafeInteger(at)
+        ) {
+          fail(seq, typeName, 'malformed', 'a column holds a value of the wrong type');
+          break scan;
         }
-        if (entry.problem !== null) {
+        if (prev !== prevHash) {
           fail(
             seq,
             type,
-            'bad_key',
-            `it is signed with key ${keyId}, but that audit_keys row ${entry.problem}`,
+            'prev_hash',
+            seq === 1
+              ? `prev_hash is ${short(prev)}, not the genesis hash: events before it were removed`
+              : `prev_hash ${short(prev)} is not the hash of event #${seq - 1} (${short(prevHash)}): an event before it was removed, reordered or changed`,
           );
-          break;
+          break scan;
         }
-        if (!registered.has(keyId)) {
-          fail(
-            seq,
-            type,
-            'key_not_registered',
-            `it is signed with key ${keyId}, which no audit.key_registered event before it registered`,
-          );
-          break;
-        }
-        signed++;
-        await checker.submit(seq, hash, signature, keyId);
-      }
-      if (type === 'audit.key_registered') {
-        let d: { key_id?: unknown; public_key?: unknown } = {};
+        let computed: string;
         try {
-          d = JSON.parse(data) as typeof d;
-        } catch {}
-        if (isStr(d.key_id)) {
-          const entry = keys.get(d.key_id);
+          computed = storedEventHash(prev, {
+            seq,
+            at: at as number,
+            type,
+            request_id: requestId,
+            actor,
+            data,
+            key_id: keyId,
+          });
+        } catch {
+          fail(seq, type, 'malformed', `its time (${at}) is not a valid time`);
+          break scan;
+        }
+        if (computed !== hash) {
+          fail(
+            seq,
+            type,
+            'hash',
+            `its content does not give its hash (stored ${short(hash)}, computed ${short(computed)}): its time, type, actor, request, data or key id was changed after it was written`,
+          );
+          break scan;
+        }
+        if (keyId === null && signature === null) {
+          if (SIGNED_TYPES.has(type)) {
+            fail(seq, type, 'signature_missing', `a ${type} event must be signed, but it has no signature`);
+            break scan;
+          }
+        } else if (keyId === null || signature === null) {
+          fail(
+            seq,
+            type,
+            'signature_missing',
+            keyId === null
+              ? 'it has a signature but no key id'
+              : `it names key ${keyId} but has no signature`,
+          );
+          break scan;
+        } else {
+          const entry = keys.get(keyId);
           if (!entry) {
-            fail(seq, type, 'unknown_key', `it registers key ${d.key_id}, which is missing from audit_keys`);
-            break;
+            fail(seq, type, 'unknown_key', `it is signed with key ${keyId}, which is not in audit_keys`);
+            break scan;
           }
-          if (isStr(d.public_key) && !samePem(d.public_key, entry.pem)) {
-            fail(seq, type, 'bad_key', `audit_keys holds another public key for ${d.key_id} than this event`);
-            break;
+          if (entry.problem !== null) {
+            fail(
+              seq,
+              type,
+              'bad_key',
+              `it is signed with key ${keyId}, but that audit_keys row ${entry.problem}`,
+            );
+            break scan;
           }
-          registered.add(d.key_id);
+          if (!registered.has(keyId)) {
+            fail(
+              seq,
+              type,
+              'key_not_registered',
+              `it is signed with key ${keyId}, which no audit.key_registered event before it registered`,
+            );
+            break scan;
+          }
+          signed++;
+          await checker.submit(seq, hash, signature, keyId);
         }
-      }
-      const here = checkpoints.get(seq);
-      if (here) {
-        for (const cp of here) {
-          if (cp.head_hash !== hash || type !== 'audit.checkpoint' || cp.at !== at) {
-            const what =
-              cp.head_hash !== hash
-                ? `says its hash is ${short(cp.head_hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`
-                : type !== 'audit.checkpoint'
-                  ? `points at a ${type} event instead of an audit.checkpoint event`
-                  : `has time ${iso(cp.at)}, the event ${iso(at as number)}`;
-            fail(seq, type, 'checkpoint_mismatch', `checkpoint ${cp.id} (taken ${iso(cp.at)}) ${what}`);
-            break;
-          }
-          // The row repeats the event's own signature, which the chain check covers; anything else
-          // in the row must verify on its own.
-          if (cp.key_id === keyId && cp.signature === signature) continue;
-          const key = keys.get(cp.key_id)?.key;
-          if (!key || !verifyHashSignature(cp.head_hash, cp.signature, key)) {
-            fail(seq, type, 'checkpoint_signature', `the signature of checkpoint ${cp.id} does not verify`);
-            break;
+        if (type === 'audit.key_registered') {
+          let d: { key_id?: unknown; public_key?: unknown } = {};
+          try {
+            d = JSON.parse(data) as typeof d;
+          } catch {}
+          if (isStr(d.key_id)) {
+            const entry = keys.get(d.key_id);
+            if (!entry) {
+              fail(
+                seq,
+                type,
+                'unknown_key',
+                `it registers key ${d.key_id}, which is missing from audit_keys`,
+              );
+              break scan;
+            }
+            if (isStr(d.public_key) && !samePem(d.public_key, entry.pem)) {
+              fail(
+                seq,
+                type,
+                'bad_key',
+                `audit_keys holds another public key for ${d.key_id} than this event`,
+              );
+              break scan;
+            }
+            registered.add(d.key_id);
           }
         }
-        if (problem) break;
-      } else if (type === 'audit.checkpoint') {
-        fail(seq, type, 'checkpoint_missing', 'its audit_checkpoints row was removed');
-        break;
+        const here = checkpoints.get(seq);
+        if (here) {
+          for (const cp of here) {
+            if (cp.head_hash !== hash || type !== 'audit.checkpoint' || cp.at !== at) {
+              const what =
+                cp.head_hash !== hash
+                  ? `says its hash is ${short(cp.head_hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`
+                  : type !== 'audit.checkpoint'
+                    ? `points at a ${type} event instead of an audit.checkpoint event`
+                    : `has time ${iso(cp.at)}, the event ${iso(at as number)}`;
+              fail(seq, type, 'checkpoint_mismatch', `checkpoint ${cp.id} (taken ${iso(cp.at)}) ${what}`);
+              break;
+            }
+            // The row repeats the event's own signature, which the chain check covers; anything else
+            // in the row must verify on its own.
+            if (cp.key_id === keyId && cp.signature === signature) continue;
+            const key = keys.get(cp.key_id)?.key;
+            if (!key || !verifyHashSignature(cp.head_hash, cp.signature, key)) {
+              fail(seq, type, 'checkpoint_signature', `the signature of checkpoint ${cp.id} does not verify`);
+              break;
+            }
+          }
+          if (problem) break scan;
+        } else if (type === 'audit.checkpoint') {
+          fail(seq, type, 'checkpoint_missing', 'its audit_checkpoints row was removed');
+          break scan;
+        }
+        if (outside && outside.seq === seq && outside.hash !== hash) {
+          fail(
+            seq,
+            type,
+            'outside_checkpoint',
+            `the outside checkpoint says its hash is ${short(outside.hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`,
+          );
+          break scan;
+        }
+        if (checker.firstFailure !== null) break scan;
+        prevHash = hash;
+        expected++;
       }
-      if (outside && outside.seq === seq && outside.hash !== hash) {
-        fail(
-          seq,
-          type,
-          'outside_checkpoint',
-          `the outside checkpoint says its hash is ${short(outside.hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`,
-        );
-        break;
-      }
-      if (checker.firstFailure !== null) break;
-      prevHash = hash;
-      expected++;
     }
 
     const lastSeq = expected - 1;
@@ -391,10 +381,7 @@ export async function verifyAudit(
       outsideCheckpoint: outside !== null && found === null && badSignature === null,
     };
     if (badSignature !== null && (found === null || badSignature <= found.seq)) {
-      const ev = sqlite.prepare('SELECT type, key_id FROM audit_events WHERE seq = ?').get(badSignature) as {
-        type: string;
-        key_id: string;
-      };
+      const ev = (await reader.event(badSignature)) ?? { type: 'unknown', key_id: null };
       summary.events = badSignature - 1;
       return {
         ok: false,
@@ -411,7 +398,6 @@ export async function verifyAudit(
     return { ok: true, summary };
   } finally {
     await checker?.close();
-    if (ownTx && sqlite.inTransaction) sqlite.exec('COMMIT');
   }
 }
 

@@ -1,22 +1,23 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type Database from 'better-sqlite3';
 import {
   CSV_HEADER,
   type ExportRow,
-  iterateEvents,
+  exportRows,
   parseSince,
   type Since,
   toCsvLine,
   toJsonLine,
 } from '../audit/export.js';
-import { AuditDatabaseError, openAuditDatabase } from '../audit/open-readonly.js';
+import { AuditDatabaseError } from '../audit/open-readonly.js';
 import {
   type OutsideCheckpoint,
   parseOutsideCheckpoint,
   verifyAudit,
   verifyResultText,
 } from '../audit/verify.js';
+import type { AuditReader } from '../store/audit-reader.js';
+import { openAuditReaderAt } from '../store/open-store.js';
 
 export const AUDIT_HELP = `Usage: countersign audit <command> [options]
 
@@ -36,6 +37,8 @@ Commands:
 Options:
   --database <path>   the SQLite file; default DATABASE_PATH from the environment or
                       .env, else ./data/countersign.db. Opened read-only.
+  --database-url <postgres://...>
+                      read from PostgreSQL instead; default DATABASE_URL when it is set.
 
 Exit codes: 0 fine, 1 verification failed, 4 bad usage or unreadable database.
 See docs/audit.md.
@@ -67,6 +70,7 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
       args: rest,
       options: {
         database: { type: 'string' },
+        'database-url': { type: 'string' },
         checkpoint: { type: 'string' },
         since: { type: 'string' },
         format: { type: 'string' },
@@ -80,9 +84,9 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
       return 0;
     }
     const allowed: Record<string, string[]> = {
-      verify: ['database', 'checkpoint'],
-      export: ['database', 'since', 'format'],
-      pubkey: ['database'],
+      verify: ['database', 'database-url', 'checkpoint'],
+      export: ['database', 'database-url', 'since', 'format'],
+      pubkey: ['database', 'database-url'],
     };
     const known = allowed[sub];
     if (!known) throw new UsageError(`unknown audit command "${sub}"`);
@@ -105,20 +109,20 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
     if (format !== 'jsonl' && format !== 'csv')
       throw new UsageError(`--format takes jsonl or csv, got "${format}"`);
 
-    const sqlite = openAuditDatabase(databasePath(values.database, io.env));
+    const reader = await openAuditReaderAt(storeTarget(values.database, values['database-url'], io.env));
     try {
       if (sub === 'verify') {
-        const result = await verifyAudit(sqlite, outside ? { checkpoint: outside } : {});
+        const result = await verifyAudit(reader, outside ? { checkpoint: outside } : {});
         (result.ok ? io.out : io.err).write(`${verifyResultText(result, outside)}\n`);
         return result.ok ? 0 : 1;
       }
       if (sub === 'export') {
-        await writeStream(io.out, format, iterateEvents(sqlite, since));
+        await writeStream(io.out, format, exportRows(reader, since));
         return 0;
       }
-      return pubkeys(sqlite, io);
+      return await pubkeys(reader, io);
     } finally {
-      sqlite.close();
+      await reader.close();
     }
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -133,18 +137,29 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
   }
 }
 
-function databasePath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (flag !== undefined && flag.trim() !== '') return flag;
+/** `--database-url`, `--database`, else DATABASE_URL, else DATABASE_PATH (environment or .env). */
+function storeTarget(
+  pathFlag: string | undefined,
+  urlFlag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { databaseUrl: string | null; databasePath: string } {
+  if (urlFlag !== undefined && urlFlag.trim() !== '')
+    return { databaseUrl: urlFlag.trim(), databasePath: '' };
+  if (pathFlag !== undefined && pathFlag.trim() !== '') return { databaseUrl: null, databasePath: pathFlag };
   // Like `migrate`: the environment wins over .env.
   if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
-  return env.DATABASE_PATH?.trim() || './data/countersign.db';
+  const url = env.DATABASE_URL?.trim();
+  return {
+    databaseUrl: url ? url : null,
+    databasePath: env.DATABASE_PATH?.trim() || './data/countersign.db',
+  };
 }
 
 /** Writes in chunks, waiting on back-pressure; stops quietly when the reader goes away (`| head`). */
 async function writeStream(
   out: NodeJS.WritableStream,
   format: 'jsonl' | 'csv',
-  rows: IterableIterator<ExportRow>,
+  rows: AsyncIterable<ExportRow>,
 ): Promise<void> {
   let closed = false;
   const onError = (err: NodeJS.ErrnoException) => {
@@ -155,7 +170,7 @@ async function writeStream(
   try {
     let chunk = format === 'csv' ? CSV_HEADER : '';
     const line = format === 'csv' ? toCsvLine : toJsonLine;
-    for (const row of rows) {
+    for await (const row of rows) {
       chunk += line(row);
       if (chunk.length < 64 * 1024) continue;
       if (!out.write(chunk)) await new Promise<void>((resolve) => drainOrClose(out, resolve));
@@ -180,28 +195,21 @@ function drainOrClose(out: NodeJS.WritableStream, resolve: () => void): void {
   out.once('error', done);
 }
 
-function pubkeys(sqlite: Database.Database, io: AuditIo): number {
-  const keys = sqlite
-    .prepare('SELECT key_id, public_key, created_at FROM audit_keys ORDER BY created_at, key_id')
-    .all() as { key_id: string; public_key: string; created_at: number }[];
+async function pubkeys(reader: AuditReader, io: AuditIo): Promise<number> {
+  const keys = await reader.keys();
   if (keys.length === 0) {
     io.err.write(
       'countersign audit: audit_keys is empty: the server has not started against this database yet.\n',
     );
     return 4;
   }
-  const last = sqlite
-    .prepare(
-      "SELECT data FROM audit_events WHERE type IN ('audit.key_registered', 'audit.key_activated') ORDER BY seq DESC LIMIT 1",
-    )
-    .pluck()
-    .get() as string | undefined;
+  const last = await reader.lastData(['audit.key_registered', 'audit.key_activated']);
   let current: unknown = null;
   try {
     current = last ? (JSON.parse(last) as { key_id?: unknown }).key_id : null;
   } catch {}
   for (const k of keys) {
-    const when = new Date(k.created_at).toISOString();
+    const when = new Date(Number(k.created_at)).toISOString();
     const note = k.key_id === current ? ', signing now' : '';
     io.out.write(`# key ${k.key_id} (Ed25519, registered ${when}${note})\n${k.public_key.trimEnd()}\n`);
   }

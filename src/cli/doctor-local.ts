@@ -172,7 +172,7 @@ export async function checkSqlite(path: string, journal: Journal = sqliteJournal
 
 /**
  * PostgreSQL (DATABASE_URL): reachable, the server's user may create tables, and the migrations of
- * `drizzle/pg` (drizzle's table `drizzle.__drizzle_migrations`) are applied.
+ * `drizzle/pg` (drizzle's table `__drizzle_migrations` in the connection's schema) are applied.
  */
 export async function checkPostgres(
   url: string,
@@ -218,9 +218,9 @@ export async function checkPostgres(
       return pass(name, `PostgreSQL at ${where} is reachable and writable`);
     }
     const journal = sqliteJournal(folder);
-    const exists = await client.query("SELECT to_regclass('drizzle.__drizzle_migrations') AS t");
+    const exists = await client.query("SELECT to_regclass('__drizzle_migrations') AS t");
     const applied = exists.rows[0]?.t
-      ? (await client.query('SELECT created_at FROM drizzle.__drizzle_migrations')).rows.map((r) =>
+      ? (await client.query('SELECT created_at FROM __drizzle_migrations')).rows.map((r) =>
           Number(r.created_at),
         )
       : [];

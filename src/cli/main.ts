@@ -11,7 +11,7 @@ Usage: countersign <command> [options]
 Commands:
   serve            run the server (Slack app + HTTP API + cron); same as npm start
   sandbox          run the server with an emulated Slack on 127.0.0.1 (countersign sandbox --help)
-  migrate          apply pending database migrations to DATABASE_PATH and exit
+  migrate          apply pending database migrations (DATABASE_URL or DATABASE_PATH) and exit
   doctor           check the configuration against Slack and this machine, with the fix for each problem
   backup <file>    copy the SQLite database while the server runs (online backup API), checked
   request          ask for approval and optionally wait for it (countersign request --help)
@@ -32,10 +32,11 @@ Configuration comes from the environment and an optional .env file (see .env.exa
 async function migrate(): Promise<number> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const path = process.env.DATABASE_PATH?.trim() || './data/countersign.db';
-  const { openDatabase } = await import('../store/db.js');
-  const db = openDatabase(path);
-  db.close();
-  process.stdout.write(`database ${path} is up to date\n`);
+  const url = process.env.DATABASE_URL?.trim() || null;
+  const { openStore } = await import('../store/open-store.js');
+  const store = await openStore({ databaseUrl: url, databasePath: path });
+  await store.close();
+  process.stdout.write(`database ${store.where} is up to date\n`);
   return 0;
 }
 

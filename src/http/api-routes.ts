@@ -8,6 +8,7 @@ import { parseCreateRequest, type ValidationIssue } from '../core/request-schema
 import { textProblem } from '../core/text-checks.js';
 import { checkCallbackUrl } from '../egress/callback-url.js';
 import type { Logger } from '../log.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import { API_BODY_LIMIT, SMALL_BODY_LIMIT } from './limits.js';
 import { readBodyOrRefuse } from './read-body.js';
 import { refuse, sendError, sendJson } from './respond.js';
@@ -106,6 +107,20 @@ function guard(deps: ApiDeps, handler: (req: Req, res: ServerResponse) => Promis
       return;
     }
     handler(req, res).catch((err: unknown) => {
+      if (res.headersSent) return;
+      if (isStoreUnavailable(err)) {
+        // The transaction was rolled back (or never began): nothing of this call was written.
+        deps.log.warn('database unavailable; answered 503', { path: req.url, error: err });
+        refuse(
+          req,
+          res,
+          503,
+          'unavailable',
+          { message: 'the database is unavailable; nothing was recorded, retry shortly' },
+          { 'retry-after': '5' },
+        );
+        return;
+      }
       deps.log.error('api handler failed', { path: req.url, error: err });
       refuse(req, res, 500, 'internal_error', { message: 'unexpected server error; it has been logged' });
     });
@@ -138,7 +153,7 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
     case 'created':
     case 'replayed': {
       // A request created just now has no votes yet; a replayed one may have some.
-      const votes = result.kind === 'created' ? [] : deps.approvals.requests.votes(result.request.id);
+      const votes = result.kind === 'created' ? [] : await deps.approvals.requests.votes(result.request.id);
       return sendJson(res, result.kind === 'created' ? 201 : 200, toRequestObject(result.request, votes));
     }
     case 'idempotency_conflict':
@@ -184,16 +199,16 @@ async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
       });
     }
   }
-  let request = deps.approvals.requests.get(id);
+  let request = await deps.approvals.requests.get(id);
   if (!request || request.client !== auth.client) return sendError(res, 404, 'not_found');
   if (waitSeconds > 0 && request.status === 'pending') {
     const gone = new AbortController();
     res.on('close', () => gone.abort());
-    await deps.approvals.decisions.wait(id, waitSeconds * 1000, gone.signal);
+    await deps.approvals.waitForDecision(id, waitSeconds * 1000, gone.signal);
     if (gone.signal.aborted) return;
-    request = deps.approvals.requests.get(id) ?? request;
+    request = (await deps.approvals.requests.get(id)) ?? request;
   }
-  sendJson(res, 200, toRequestObject(request, deps.approvals.requests.votes(id)));
+  sendJson(res, 200, toRequestObject(request, await deps.approvals.requests.votes(id)));
 }
 
 async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
@@ -223,11 +238,11 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   }
   const id = requestId(req, res);
   if (id === null) return;
-  const result = deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);
+  const result = await deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);
   if (result.kind === 'not_found') return sendError(res, 404, 'not_found');
   if (result.kind === 'already_decided')
     return sendError(res, 409, 'already_decided', { status: result.status });
-  sendJson(res, 200, toRequestObject(result.request, deps.approvals.requests.votes(id)));
+  sendJson(res, 200, toRequestObject(result.request, await deps.approvals.requests.votes(id)));
 }
 
 /** The pipeline API and `/healthz`, mounted on the product's HTTP server (src/http/listener.ts). */

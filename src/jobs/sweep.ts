@@ -20,12 +20,12 @@ export async function sweepOnce(deps: SweepDeps): Promise<{ expired: number; rem
   const now = deps.now();
   let expired = 0;
   for (;;) {
-    const n = deps.approvals.expireChunk(now, SWEEP_CHUNK);
+    const n = await deps.approvals.expireChunk(now, SWEEP_CHUNK);
     expired += n;
     if (n < SWEEP_CHUNK) break;
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const reminded = deps.approvals.remindDue(now);
+  const reminded = await deps.approvals.remindDue(now);
   if (expired > 0 || reminded > 0) deps.log.info('sweep', { expired, reminded });
   return { expired, reminded };
 }

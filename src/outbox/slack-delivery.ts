@@ -13,7 +13,6 @@ import type { ApprovalRequest } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { toCardView } from '../slack/card-view.js';
 import type { Identity } from '../slack/identity.js';
-import type { OpenDatabase } from '../store/db.js';
 
 export type Delivery =
   | { kind: 'done' }
@@ -23,7 +22,6 @@ export type Delivery =
 export interface SlackDeliveryDeps {
   client: WebClient;
   approvals: Approvals;
-  database: OpenDatabase;
   audit: AuditLog;
   identity: Identity;
   log: Logger;
@@ -45,7 +43,7 @@ export class SlackDelivery {
       });
       return { kind: 'done' };
     }
-    const request = requestId ? this.deps.approvals.requests.get(requestId) : null;
+    const request = requestId ? await this.deps.approvals.requests.get(requestId) : null;
     if (!request) return { kind: 'done' };
     switch (payload.kind) {
       case 'slack.post_card':
@@ -55,8 +53,8 @@ export class SlackDelivery {
       case 'slack.diff_file':
         return this.diffFile(request);
       case 'slack.thread_vote':
-        return this.reply(request, (r) =>
-          renderVoteReply(this.view(r), {
+        return this.reply(request, async (r) =>
+          renderVoteReply(await this.view(r), {
             userId: payload.userId,
             decision: payload.decision,
             reason: payload.reason,
@@ -64,7 +62,7 @@ export class SlackDelivery {
           }),
         );
       case 'slack.thread_outcome':
-        return this.reply(request, (r) => renderOutcomeReply(this.view(r)));
+        return this.reply(request, async (r) => renderOutcomeReply(await this.view(r)));
       case 'slack.thread_reminder':
         return this.reminder(request);
       case 'callback':
@@ -72,8 +70,8 @@ export class SlackDelivery {
     }
   }
 
-  private view(r: ApprovalRequest) {
-    return toCardView(r, this.deps.approvals.requests.votes(r.id));
+  private async view(r: ApprovalRequest) {
+    return toCardView(r, await this.deps.approvals.requests.votes(r.id));
   }
 
   private async postCard(request: ApprovalRequest): Promise<Delivery> {
@@ -84,7 +82,7 @@ export class SlackDelivery {
       // Stored (and, when policy requires a verified requester Slack does not know, denied) first,
       // so the card shows the outcome.
       if (Object.keys(learned).length > 0) {
-        r = this.deps.approvals.recordRequesterCheck(r.id, learned, this.deps.now()) ?? r;
+        r = (await this.deps.approvals.recordRequesterCheck(r.id, learned, this.deps.now())) ?? r;
       }
     } catch (err) {
       // Policy needs the answer before reviewers see the card: try again later.
@@ -94,7 +92,7 @@ export class SlackDelivery {
         error: err,
       });
     }
-    const card = renderCard(this.view(r));
+    const card = renderCard(await this.view(r));
     const res = await this.deps.client.chat.postMessage({ channel: r.channel, ...card, ...NO_UNFURL });
     const ts = res.ts as string;
     const channel = (res.channel as string | undefined) ?? r.channel;
@@ -106,14 +104,15 @@ export class SlackDelivery {
       this.deps.log.warn('chat.getPermalink failed; slack_url stays empty', { requestId: r.id, error: err });
     }
     const now = this.deps.now();
-    this.deps.database.tx(() => {
-      this.deps.approvals.requests.update(r.id, {
+    await this.deps.approvals.store.transaction(async (t) => {
+      await t.requests.update(r.id, {
         slackChannel: channel,
         slackTs: ts,
         slackUrl,
         cardPostedAt: now,
       });
-      this.deps.audit.append(
+      await this.deps.audit.append(
+        t,
         { type: 'card.posted', requestId: r.id, actor: 'system', data: { channel, ts, permalink: slackUrl } },
         now,
       );
@@ -124,14 +123,14 @@ export class SlackDelivery {
   private async updateCard(request: ApprovalRequest): Promise<Delivery> {
     // Not posted yet: the post will render the current state, so there is nothing to update.
     if (!request.slackTs || !request.slackChannel) return { kind: 'done' };
-    const card = renderCard(this.view(request));
+    const card = renderCard(await this.view(request));
     await this.deps.client.chat.update({ channel: request.slackChannel, ts: request.slackTs, ...card });
     return { kind: 'done' };
   }
 
   private async diffFile(request: ApprovalRequest): Promise<Delivery> {
     if (!request.slackTs || !request.slackChannel) return { kind: 'wait', why: 'card not posted yet' };
-    const file = fullDiffFile(this.view(request));
+    const file = fullDiffFile(await this.view(request));
     if (!file) return { kind: 'done' };
     await this.deps.client.files.uploadV2({
       channel_id: request.slackChannel,
@@ -146,10 +145,10 @@ export class SlackDelivery {
 
   private async reply(
     request: ApprovalRequest,
-    render: (r: ApprovalRequest) => { text: string; blocks?: unknown[] },
+    render: (r: ApprovalRequest) => Promise<{ text: string; blocks?: unknown[] }>,
   ): Promise<Delivery> {
     if (!request.slackTs || !request.slackChannel) return { kind: 'wait', why: 'card not posted yet' };
-    const message = render(request);
+    const message = await render(request);
     await this.deps.client.chat.postMessage({
       channel: request.slackChannel,
       thread_ts: request.slackTs,
@@ -163,7 +162,7 @@ export class SlackDelivery {
   /** Reminds the approvers who have not voted (named users and members of named groups). */
   private async reminder(request: ApprovalRequest): Promise<Delivery> {
     if (request.status !== 'pending') return { kind: 'done' };
-    const voted = new Set(this.deps.approvals.requests.votes(request.id).map((v) => v.userId));
+    const voted = new Set((await this.deps.approvals.requests.votes(request.id)).map((v) => v.userId));
     const named =
       request.approvers.find((s) => s.source === 'request' && (s.users.length || s.groups.length)) ??
       request.approvers.find((s) => s.users.length || s.groups.length);
@@ -177,6 +176,6 @@ export class SlackDelivery {
     }
     const requester = request.requesterSlackId ?? request.requester.slack_user_id;
     const waiting = [...people].filter((u) => !voted.has(u) && u !== requester);
-    return this.reply(request, (r) => renderReminder(this.view(r), waiting, this.deps.now()));
+    return this.reply(request, async (r) => renderReminder(await this.view(r), waiting, this.deps.now()));
   }
 }

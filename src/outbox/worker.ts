@@ -5,15 +5,14 @@ import type { ClientSecret } from '../config.js';
 import { maskUrl } from '../core/mask-url.js';
 import type { Resolver } from '../egress/pinned-post.js';
 import type { Logger } from '../log.js';
-import type { OpenDatabase } from '../store/db.js';
-import type { OutboxRow } from '../store/outbox-repo.js';
+import type { OutboxRow, Store } from '../store/store.js';
 import { CALLBACK_RETRY_WINDOW_MS, callbackDelay, slackDelay } from './backoff.js';
 import { type CallbackPayload, deliverCallback } from './callback-delivery.js';
 import type { SlackDelivery } from './slack-delivery.js';
 
 export interface WorkerDeps {
   approvals: Approvals;
-  database: OpenDatabase;
+  store: Store;
   audit: AuditLog;
   slack: SlackDelivery;
   clients: readonly ClientSecret[];
@@ -32,6 +31,12 @@ export interface WorkerDeps {
 }
 
 const WAIT_MS = 1000;
+/**
+ * How long a claimed row stays this worker's without a word from it: the lease is renewed every
+ * third of it while the delivery runs, so only a dead replica's claims run out, and another
+ * replica takes them over within this time (CONTRACT §9: 30 s).
+ */
+export const CLAIM_LEASE_MS = 15_000;
 
 function rateLimitMs(err: unknown): number | null {
   const e = err as { code?: string; retryAfter?: number };
@@ -46,26 +51,37 @@ function describe(err: unknown): string {
 
 /**
  * Delivers outbox rows after their transaction committed: Slack posts and updates, and signed
- * callbacks. Woken at once by `wake()` and on a timer. Rows of one request in one lane run in
- * order; a Slack channel is a lane that runs one call at a time and pauses as a whole on a 429.
+ * callbacks. Woken at once by `wake()` and on a timer. Rows are claimed from the store with a
+ * lease, so several replicas share one outbox: rows of one request in one lane run in order, a
+ * Slack channel is a lane that runs one call at a time and pauses as a whole (for every replica)
+ * on a 429.
  */
 export class OutboxWorker {
   private readonly inFlight = new Map<number, Promise<void>>();
-  private readonly busyLanes = new Set<string>();
-  private readonly blockedUntil = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
+  private passing: Promise<void> | null = null;
+  private again = false;
   private stopped = false;
   private readonly concurrency: number;
+  /** Names this worker's claims (one per process start). */
+  readonly owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 
   constructor(private readonly deps: WorkerDeps) {
     this.concurrency = deps.concurrency ?? 16;
+  }
+
+  private get outbox() {
+    return this.deps.store.outbox;
   }
 
   start(): void {
     this.stopped = false;
     this.timer = setInterval(() => this.wake(), this.deps.pollMs ?? 500);
     this.timer.unref();
+    this.leaseTimer = setInterval(() => this.renewLeases(), CLAIM_LEASE_MS / 3);
+    this.leaseTimer.unref();
     this.wake();
   }
 
@@ -75,76 +91,87 @@ export class OutboxWorker {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.stopped) this.pass();
+      if (!this.stopped) void this.pass();
     });
   }
 
-  /** Stops taking new rows and waits for those in flight. */
+  /** Stops taking new rows, waits for those in flight and hands back anything still claimed. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.timer = null;
+    this.leaseTimer = null;
+    await this.passing;
     await Promise.allSettled([...this.inFlight.values()]);
+    await this.outbox.release(this.owner).catch(() => {});
   }
 
   /** Delivers what can be delivered within `ms` (used at shutdown). Returns rows still open. */
   async drain(ms: number): Promise<number> {
     const until = Date.now() + ms;
     while (Date.now() < until) {
-      this.pass();
-      if (
-        this.inFlight.size === 0 &&
-        this.deps.approvals.outbox.due(this.deps.now(), 1, this.blocked()).length === 0
-      )
-        break;
+      await this.pass();
+      if (this.inFlight.size === 0 && !(await this.outbox.anyDue(this.deps.now()))) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()]),
       new Promise((r) => setTimeout(r, 100)),
     ]);
-    return this.deps.approvals.outbox.openCount();
+    return this.outbox.openCount();
   }
 
   get pending(): number {
     return this.inFlight.size;
   }
 
-  private blocked(): string[] {
-    const now = this.deps.now();
-    const out: string[] = [...this.busyLanes];
-    for (const [lane, until] of this.blockedUntil) {
-      if (until > now) out.push(lane);
-      else this.blockedUntil.delete(lane);
-    }
-    return out;
+  private renewLeases(): void {
+    if (this.inFlight.size === 0) return;
+    const until = this.deps.now() + CLAIM_LEASE_MS;
+    this.outbox.extend(this.owner, [...this.inFlight.keys()], until).catch((err: unknown) => {
+      this.deps.log.warn('could not renew outbox claims', { error: err });
+    });
   }
 
-  private pass(): void {
-    if (this.inFlight.size >= this.concurrency) return;
-    const now = this.deps.now();
-    // A serial lane starts one row per pass; a few more cover rows held behind an earlier one.
-    const rows = this.deps.approvals.outbox.due(now, this.concurrency * 2, this.blocked());
-    const heldRequests = new Set<string>();
-    for (const row of rows) {
-      if (this.inFlight.size >= this.concurrency) break;
-      if (this.inFlight.has(row.id)) continue;
-      const orderKey = `${row.requestId}|${row.lane}`;
-      const serialLane = row.lane.startsWith('slack:');
-      if (heldRequests.has(orderKey) || (serialLane && this.busyLanes.has(row.lane))) continue;
-      if (this.deps.approvals.outbox.hasEarlierOpen(row)) {
-        heldRequests.add(orderKey);
-        continue;
-      }
-      heldRequests.add(orderKey);
-      if (serialLane) this.busyLanes.add(row.lane);
-      const job = this.run(row).finally(() => {
-        this.inFlight.delete(row.id);
-        if (serialLane) this.busyLanes.delete(row.lane);
-        this.wake();
-      });
-      this.inFlight.set(row.id, job);
+  /** One pass: claims what may start now and starts it. Passes never overlap. */
+  private pass(): Promise<void> {
+    if (this.passing) {
+      this.again = true;
+      return this.passing;
     }
+    this.passing = (async () => {
+      do {
+        this.again = false;
+        const free = this.concurrency - this.inFlight.size;
+        if (free <= 0) return;
+        let rows: OutboxRow[];
+        try {
+          rows = await this.outbox.claim(this.owner, this.deps.now(), free, CLAIM_LEASE_MS);
+        } catch (err) {
+          this.deps.log.warn('could not claim outbox rows; will try again', { error: err });
+          return;
+        }
+        for (const row of rows) {
+          const job = this.run(row)
+            .catch((err: unknown) => {
+              // Not recorded (the database went away): the claim runs out and the row is retried.
+              this.deps.log.error('outbox row could not be settled; it will be retried', {
+                id: row.id,
+                error: err,
+              });
+            })
+            .finally(() => {
+              this.inFlight.delete(row.id);
+              this.wake();
+            });
+          this.inFlight.set(row.id, job);
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.passing = null;
+    });
+    return this.passing;
   }
 
   private async run(row: OutboxRow): Promise<void> {
@@ -154,24 +181,25 @@ export class OutboxWorker {
       // Card updates queued before this render starts are covered by it (it reads the latest state).
       const covered =
         payload.kind === 'slack.update_card' && row.requestId
-          ? this.deps.approvals.outbox.openIds(row.requestId, row.kind)
+          ? await this.outbox.openIds(row.requestId, row.kind)
           : [];
       const result = await this.deps.slack.deliver(payload, row.requestId);
       const now = this.deps.now();
       if (result.kind === 'wait') {
-        this.deps.approvals.outbox.retryLater(row.id, now + WAIT_MS, result.why, false);
+        await this.deps.store.transaction((t) =>
+          t.outbox.retryLater(row.id, now + WAIT_MS, result.why, false),
+        );
         return;
       }
-      this.deps.database.tx(() => {
-        this.deps.approvals.outbox.markDone(row.id, now);
-        for (const id of covered) this.deps.approvals.outbox.markDone(id, now);
-      });
+      await this.deps.store.transaction((t) => t.outbox.markDone([row.id, ...covered], now));
     } catch (err) {
       const now = this.deps.now();
       const limited = rateLimitMs(err);
       if (limited !== null) {
-        this.blockedUntil.set(row.lane, now + limited);
-        this.deps.approvals.outbox.retryLater(row.id, now + limited, 'rate limited by Slack', false);
+        await this.deps.store.transaction(async (t) => {
+          await t.outbox.pauseLane(row.lane, now + limited);
+          await t.outbox.retryLater(row.id, now + limited, 'rate limited by Slack', false);
+        });
         // Resume the lane when the pause ends, not at the next poll: waiting for the poll (up to
         // pollMs) after every pause would add up along a long queue.
         setTimeout(() => this.wake(), limited + 1).unref();
@@ -179,7 +207,7 @@ export class OutboxWorker {
         return;
       }
       const delay = slackDelay(row.attempts);
-      this.deps.approvals.outbox.retryLater(row.id, now + delay, describe(err));
+      await this.deps.store.transaction((t) => t.outbox.retryLater(row.id, now + delay, describe(err)));
       this.deps.log.warn('slack delivery failed; will retry', {
         requestId: row.requestId,
         kind: row.kind,
@@ -191,7 +219,7 @@ export class OutboxWorker {
   }
 
   private async runCallback(row: OutboxRow, payload: CallbackPayload & { kind: 'callback' }): Promise<void> {
-    const request = row.requestId ? this.deps.approvals.requests.get(row.requestId) : null;
+    const request = row.requestId ? await this.deps.store.requests.get(row.requestId) : null;
     const keys = this.deps.clients.filter((c) => c.name === request?.client);
     const result =
       keys.length === 0
@@ -207,9 +235,10 @@ export class OutboxWorker {
     // The URL may carry the receiver's credential: audit data and logs get it masked.
     const data = { url: maskUrl(payload.url), webhook_id: payload.webhookId, attempts };
     if (result.ok) {
-      this.deps.database.tx(() => {
-        this.deps.approvals.outbox.markDone(row.id, now);
-        this.deps.audit.append(
+      await this.deps.store.transaction(async (t) => {
+        await t.outbox.markDone([row.id], now);
+        await this.deps.audit.append(
+          t,
           {
             type: 'callback.delivered',
             requestId: row.requestId,
@@ -224,9 +253,10 @@ export class OutboxWorker {
     // A refused URL or address is given up at once: retrying cannot make it allowed.
     const refused = !result.ok && result.permanent === true;
     if (refused || now - row.createdAt >= CALLBACK_RETRY_WINDOW_MS) {
-      this.deps.database.tx(() => {
-        this.deps.approvals.outbox.giveUp(row.id, now, result.error);
-        this.deps.audit.append(
+      await this.deps.store.transaction(async (t) => {
+        await t.outbox.giveUp(row.id, now, result.error);
+        await this.deps.audit.append(
+          t,
           {
             type: 'callback.given_up',
             requestId: row.requestId,
@@ -243,7 +273,7 @@ export class OutboxWorker {
       return;
     }
     const delay = callbackDelay(payload.webhookId, attempts);
-    this.deps.approvals.outbox.retryLater(row.id, now + delay, result.error);
+    await this.deps.store.transaction((t) => t.outbox.retryLater(row.id, now + delay, result.error));
     this.deps.log.warn('callback failed; will retry', {
       requestId: row.requestId,
       attempt: attempts,

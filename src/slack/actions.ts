@@ -67,13 +67,13 @@ export function registerActions(app: App, deps: VoteDeps, home?: HomeRefresh): v
   app.action<BlockAction<ButtonAction>>({ action_id: ACTION_DENY }, async ({ ack, body, action, client }) => {
     await ack();
     const id = action.value ?? '';
-    const request = deps.approvals.requests.get(id);
+    const request = await deps.approvals.requests.get(id);
     if (!request) return tell(client, body, 'This approval request no longer exists.');
-    const votes = deps.approvals.requests.votes(id);
+    const votes = await deps.approvals.requests.votes(id);
     // Refusals known from stored state are told at once, not after the reason has been typed.
     const refusal = precheck(request, votes, body.user.id, deps.now());
     if (refusal !== null) {
-      deps.approvals.refuse(id, bareClicker(actorOf(body)), refusal, 'deny', deps.now());
+      await deps.approvals.refuse(id, bareClicker(actorOf(body)), refusal, 'deny', deps.now());
       return tell(client, body, refusalText(refusal, request.status));
     }
     // The trigger id lasts 3 seconds: open the modal with data already on hand, then warm the cache.

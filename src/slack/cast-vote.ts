@@ -46,14 +46,14 @@ export async function castVote(
   actor: SlackActor,
   choice: { decision: Decision; reason?: string | null },
 ): Promise<CastResult> {
-  const request = deps.approvals.requests.get(requestId);
+  const request = await deps.approvals.requests.get(requestId);
   if (!request) return { ok: false, text: 'This approval request no longer exists.' };
   let clicker = bareClicker(actor);
   if (request.status === 'pending') {
     try {
       const learned = await deps.identity.resolveRequester(request);
       if (Object.keys(learned).length > 0)
-        deps.approvals.recordRequesterCheck(requestId, learned, deps.now());
+        await deps.approvals.recordRequesterCheck(requestId, learned, deps.now());
       const groups = request.approvers.flatMap((s) => s.groups);
       clicker = await deps.identity.clicker(actor.id, groups, actor);
     } catch (err) {
@@ -66,7 +66,7 @@ export async function castVote(
       return { ok: false, text: refusalText('identity_unavailable') };
     }
   }
-  const result = deps.approvals.vote(requestId, clicker, choice, deps.now());
+  const result = await deps.approvals.vote(requestId, clicker, choice, deps.now());
   if (result.outcome.ok) return { ok: true };
   return { ok: false, text: refusalText(result.outcome.refusal, result.request?.status) };
 }

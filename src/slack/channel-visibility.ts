@@ -55,7 +55,7 @@ export async function visiblePendingPage(
   offset: number,
   limit: number,
 ): Promise<{ items: ApprovalRequest[]; total: number; problem: string | null }> {
-  const byChannel = deps.listing.pendingByChannel();
+  const byChannel = await deps.listing.pendingByChannel();
   const view = await visibility(
     deps,
     userId,
@@ -64,12 +64,12 @@ export async function visiblePendingPage(
   const shown = byChannel.filter((c) => view.sees(c));
   const total = shown.reduce((n, c) => n + c.pending, 0);
   if (shown.length === byChannel.length) {
-    return { items: deps.listing.pendingPage(offset, limit), total, problem: view.problem };
+    return { items: await deps.listing.pendingPage(offset, limit), total, problem: view.problem };
   }
   const items: ApprovalRequest[] = [];
   let seen = 0;
   for (let at = 0; items.length < limit; at += SCAN_BATCH) {
-    const batch = deps.listing.pendingPage(at, SCAN_BATCH);
+    const batch = await deps.listing.pendingPage(at, SCAN_BATCH);
     for (const r of batch) {
       if (!view.sees(r)) continue;
       if (seen++ >= offset && items.length < limit) items.push(r);

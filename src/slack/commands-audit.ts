@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { describeProblem, verifyAudit } from '../audit/verify.js';
 import type { Logger } from '../log.js';
-import type { OpenDatabase } from '../store/db.js';
+import type { AuditReader } from '../store/audit-reader.js';
+import type { Store } from '../store/store.js';
 
 /** The outcome of `/approvals audit verify`, in words. */
 export interface AuditCheck {
@@ -15,13 +15,12 @@ export interface AuditCheck {
  * read-only connection of its own (the verifier holds its connection in one read transaction
  * while the server keeps writing through the main one).
  */
-export function auditVerifier(database: OpenDatabase, log: Logger): () => Promise<AuditCheck> {
+export function auditVerifier(store: Store, log: Logger): () => Promise<AuditCheck> {
   return async () => {
-    let sqlite: Database.Database | null = null;
+    let reader: AuditReader | null = null;
     try {
-      sqlite = new Database(database.sqlite.name, { readonly: true, fileMustExist: true });
-      sqlite.pragma('busy_timeout = 5000');
-      const result = await verifyAudit(sqlite);
+      reader = await store.openAuditReader();
+      const result = await verifyAudit(reader);
       const s = result.summary;
       if (result.ok) {
         return {
@@ -41,7 +40,7 @@ export function auditVerifier(database: OpenDatabase, log: Logger): () => Promis
         text: `The audit trail could not be read for verification: ${escapeMrkdwn((err as Error).message)}`,
       };
     } finally {
-      sqlite?.close();
+      await reader?.close();
     }
   };
 }

@@ -1,8 +1,7 @@
 import type { RequestLine } from '../../blocks/command-format.js';
 import { decide, isRequester } from '../core/decide.js';
 import type { ApprovalRequest } from '../core/types.js';
-import type { ListingRepo } from '../store/listing-repo.js';
-import type { StatsRepo } from '../store/stats-repo.js';
+import type { ListingStore, StatsStore } from '../store/store.js';
 import { toCardView } from './card-view.js';
 import type { SlackActor, VoteDeps } from './cast-vote.js';
 import { visibility } from './channel-visibility.js';
@@ -10,8 +9,8 @@ import { IdentityError } from './identity.js';
 
 /** What `/approvals` and the App Home read: the vote path's dependencies plus read-only queries. */
 export interface ReadDeps extends VoteDeps {
-  listing: ListingRepo;
-  stats: StatsRepo;
+  listing: ListingStore;
+  stats: StatsStore;
   /** COUNTERSIGN_ADMINS: user IDs and user group IDs. */
   admins: readonly string[];
 }
@@ -19,8 +18,11 @@ export interface ReadDeps extends VoteDeps {
 /** How many pending requests are scanned for "waiting for my vote" (newest first). */
 export const WAITING_SCAN = 500;
 
-export function toLines(deps: Pick<VoteDeps, 'approvals'>, list: ApprovalRequest[]): RequestLine[] {
-  const votes = deps.approvals.requests.votesFor(list.map((r) => r.id));
+export async function toLines(
+  deps: Pick<VoteDeps, 'approvals'>,
+  list: ApprovalRequest[],
+): Promise<RequestLine[]> {
+  const votes = await deps.approvals.requests.votesFor(list.map((r) => r.id));
   return list.map((r) => ({
     ...toCardView(r, votes.get(r.id) ?? []),
     channel: r.channel,
@@ -41,8 +43,8 @@ export interface Waiting {
  */
 export async function waitingFor(deps: ReadDeps, actor: SlackActor): Promise<Waiting> {
   const now = deps.now();
-  const pending = deps.listing.pendingPage(0, WAITING_SCAN).filter((r) => now < r.expiresAt);
-  const votes = deps.approvals.requests.votesFor(pending.map((r) => r.id));
+  const pending = (await deps.listing.pendingPage(0, WAITING_SCAN)).filter((r) => now < r.expiresAt);
+  const votes = await deps.approvals.requests.votesFor(pending.map((r) => r.id));
   // What stored state alone rules out, before asking Slack anything.
   const candidates = pending.filter(
     (r) =>

@@ -47,13 +47,13 @@ function normalizeId(raw: string): string {
   return /^req_[0-9a-z]+$/i.test(id) ? `req_${id.slice(4).toUpperCase()}` : id;
 }
 
-function findRequest(deps: CommandDeps, raw: string): ApprovalRequest | null {
+async function findRequest(deps: CommandDeps, raw: string): Promise<ApprovalRequest | null> {
   const id = normalizeId(raw);
-  const exact = deps.approvals.requests.get(id);
+  const exact = await deps.approvals.requests.get(id);
   if (exact) return exact;
   // A unique prefix of at least 10 characters is enough (ids are long to type).
   if (id.length < 10) return null;
-  const like = deps.listing.idsLike(id, 2);
+  const like = await deps.listing.idsLike(id, 2);
   return like.length === 1 && like[0] ? deps.approvals.requests.get(like[0]) : null;
 }
 
@@ -93,7 +93,7 @@ async function list(deps: CommandDeps, actor: SlackActor, args: string[]): Promi
       `There ${pages === 1 ? 'is only 1 page' : `are only ${pages} pages`} of pending requests (${total} in all). Try \`${COMMAND} list ${pages}\`.`,
     );
   }
-  const items = toLines(deps, found.items);
+  const items = await toLines(deps, found.items);
   return renderList({ items, page, pages, total, pageSize: LIST_PAGE_SIZE, note: found.problem }, deps.now());
 }
 
@@ -102,10 +102,10 @@ async function mine(deps: CommandDeps, actor: SlackActor): Promise<CommandReply>
   const mineList = await requestedBy(deps, actor.id, MINE_LIMIT);
   return renderMine(
     {
-      waiting: toLines(deps, waiting.items.slice(0, MINE_LIMIT)),
+      waiting: await toLines(deps, waiting.items.slice(0, MINE_LIMIT)),
       waitingTotal: waiting.items.length,
       waitingProblem: waiting.problem,
-      requested: toLines(deps, mineList.items),
+      requested: await toLines(deps, mineList.items),
       requestedTotal: mineList.total,
     },
     deps.now(),
@@ -119,22 +119,24 @@ async function show(deps: CommandDeps, actor: SlackActor, args: string[]): Promi
       USAGE.show,
     );
   }
-  const request = findRequest(deps, args[0]);
+  const request = await findRequest(deps, args[0]);
   if (!request) return notFound(args[0]);
   // Someone outside the request's channel is told exactly what they would be told of an unknown id.
   if (!(await visibility(deps, actor.id, [request.channel])).sees(request)) return notFound(args[0]);
-  const [line] = toLines(deps, [request]);
+  const [line] = await toLines(deps, [request]);
   if (!line) return notFound(args[0]);
-  const history = deps.listing.history(request.id, HISTORY_LIMIT);
+  const history = await deps.listing.history(request.id, HISTORY_LIMIT);
   return renderShow({ request: line, history: history.events, historyTotal: history.total }, deps.now());
 }
 
-function stats(deps: CommandDeps): CommandReply {
+async function stats(deps: CommandDeps): Promise<CommandReply> {
   const now = deps.now();
-  const windows = [7, 30].map((days) => ({
-    days,
-    ...deps.stats.window(now - days * DAY_MS, RUBBER_STAMP_MS),
-  }));
+  const windows = await Promise.all(
+    [7, 30].map(async (days) => ({
+      days,
+      ...(await deps.stats.window(now - days * DAY_MS, RUBBER_STAMP_MS)),
+    })),
+  );
   return renderStats(windows, RUBBER_STAMP_MS / 1000);
 }
 
@@ -155,11 +157,11 @@ async function cancel(
       USAGE.cancel,
     );
   }
-  const request = findRequest(deps, args[0]);
+  const request = await findRequest(deps, args[0]);
   if (!request) return notFound(args[0]);
   // Masked where it arrives, before it is stored, posted, sent back or audited.
   const masked = reason === '' ? null : redactText(reason).text;
-  const result = deps.approvals.cancel(request.id, actor.id, masked, deps.now());
+  const result = await deps.approvals.cancel(request.id, actor.id, masked, deps.now());
   const ref = `\`${request.id}\``;
   switch (result.kind) {
     case 'not_found':

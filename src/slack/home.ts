@@ -49,12 +49,12 @@ export async function homeModel(
   const admin = (await isAdmin(actor.id, deps.admins, deps.identity)) === 'yes';
   return {
     notice,
-    waiting: toLines(deps, waiting.items.slice(0, HOME_WAITING_LIMIT)),
+    waiting: await toLines(deps, waiting.items.slice(0, HOME_WAITING_LIMIT)),
     waitingTotal: waiting.items.length,
     waitingProblem: waiting.problem,
-    requested: toLines(deps, requested.items),
+    requested: await toLines(deps, requested.items),
     requestedTotal: requested.total,
-    admin: admin ? { channels: deps.listing.pendingByChannel() } : null,
+    admin: admin ? { channels: await deps.listing.pendingByChannel() } : null,
   };
 }
 
@@ -94,13 +94,13 @@ export function registerHome(app: App, deps: ReadDeps): HomeRefresh {
   // once it has run, the voter's Home no longer offers that request.
   app.use(async ({ body, client, next }) => {
     if (!isDenySubmission(body)) return next();
-    const denied = () =>
-      deps.approvals.requests
-        .votes(body.view.private_metadata)
-        .some((v) => v.userId === body.user.id && v.decision === 'deny');
-    const before = denied();
+    const denied = async () =>
+      (await deps.approvals.requests.votes(body.view.private_metadata)).some(
+        (v) => v.userId === body.user.id && v.decision === 'deny',
+      );
+    const before = await denied();
     await next();
-    if (before || !denied()) return;
+    if (before || !(await denied())) return;
     const actor = {
       id: body.user.id,
       teamId: body.user.team_id ?? body.team?.id ?? null,

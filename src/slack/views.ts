@@ -19,7 +19,7 @@ export function registerViews(app: App, deps: VoteDeps): void {
       });
       return;
     }
-    const request = deps.approvals.requests.get(requestId);
+    const request = await deps.approvals.requests.get(requestId);
     if (reason === '' && (request?.denyReasonRequired ?? true)) {
       await ack({
         response_action: 'errors',

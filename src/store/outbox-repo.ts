@@ -1,15 +1,8 @@
 import { and, asc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
+import type { OutboxRow } from './outbox-rows.js';
 import { outbox } from './schema.js';
-
-export type OutboxRow = typeof outbox.$inferSelect;
-
-export interface NewOutboxItem {
-  kind: string;
-  requestId: string | null;
-  lane: string;
-  payload: unknown;
-}
+import type { NewOutboxItem, OutboxStore } from './store.js';
 
 const open = and(isNull(outbox.doneAt), isNull(outbox.gaveUpAt));
 const p = (name: string) => sql.placeholder(name);
@@ -65,16 +58,74 @@ function statements(db: Db) {
   };
 }
 
-/** Repository for the outbox table. Enqueue inside the transaction of the change it announces. */
-export class OutboxRepo {
+/** Lanes whose rows run one at a time (each Slack channel), whoever claims them. */
+export const serialLane = (lane: string) => lane.startsWith('slack:');
+
+/**
+ * The outbox on SQLite. One process owns the file, so claims, leases and lane pauses live in
+ * memory here (a restart starts with none, so nothing waits for a lease to run out); the rows and
+ * their schedule live in the table.
+ */
+export class SqliteOutbox implements OutboxStore {
   private readonly q: ReturnType<typeof statements>;
+  private readonly claims = new Map<number, { owner: string; until: number; lane: string }>();
+  private readonly paused = new Map<string, number>();
 
   constructor(private readonly db: Db) {
     this.q = statements(db);
   }
 
-  enqueue(items: NewOutboxItem[], now: number): void {
+  async enqueue(items: NewOutboxItem[], now: number): Promise<void> {
     for (const i of items) this.q.insert.run({ ...i, now });
+  }
+
+  async claim(owner: string, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    const busy = new Set<string>();
+    for (const [id, c] of this.claims) {
+      if (c.until <= now) this.claims.delete(id);
+      else if (serialLane(c.lane)) busy.add(c.lane);
+    }
+    const blocked = [...busy, ...this.pausedLanes(now)];
+    // A serial lane starts one row per claim; a few more cover rows held behind an earlier one.
+    const rows = this.due(now, limit * 2, blocked);
+    const held = new Set<string>();
+    const out: OutboxRow[] = [];
+    for (const row of rows) {
+      if (out.length >= limit) break;
+      if (this.claims.has(row.id)) continue;
+      const orderKey = `${row.requestId}|${row.lane}`;
+      if (held.has(orderKey) || (serialLane(row.lane) && busy.has(row.lane))) continue;
+      held.add(orderKey);
+      if (this.hasEarlierOpen(row)) continue;
+      if (serialLane(row.lane)) busy.add(row.lane);
+      this.claims.set(row.id, { owner, until: now + leaseMs, lane: row.lane });
+      out.push(row);
+    }
+    return out;
+  }
+
+  async extend(owner: string, ids: number[], until: number): Promise<void> {
+    for (const id of ids) {
+      const c = this.claims.get(id);
+      if (c?.owner === owner) c.until = until;
+    }
+  }
+
+  async release(owner: string): Promise<void> {
+    for (const [id, c] of this.claims) if (c.owner === owner) this.claims.delete(id);
+  }
+
+  async pauseLane(lane: string, until: number): Promise<void> {
+    this.paused.set(lane, Math.max(until, this.paused.get(lane) ?? 0));
+  }
+
+  private pausedLanes(now: number): string[] {
+    const out: string[] = [];
+    for (const [lane, until] of this.paused) {
+      if (until > now) out.push(lane);
+      else this.paused.delete(lane);
+    }
+    return out;
   }
 
   /**
@@ -92,17 +143,23 @@ export class OutboxRepo {
   }
 
   /** Whether an earlier row for the same request and lane is still undelivered (order must hold). */
-  hasEarlierOpen(row: OutboxRow): boolean {
+  private hasEarlierOpen(row: OutboxRow): boolean {
     if (row.requestId === null) return false;
     return this.q.earlierOpen.get({ requestId: row.requestId, lane: row.lane, id: row.id }) !== undefined;
   }
 
-  markDone(id: number, now: number): void {
-    this.q.markDone.run({ id, now });
+  async anyDue(now: number): Promise<boolean> {
+    return this.due(now, 1, this.pausedLanes(now)).length > 0;
   }
 
-  /** Open rows of one kind for one request. */
-  openIds(requestId: string, kind: string): number[] {
+  async markDone(ids: number[], now: number): Promise<void> {
+    for (const id of ids) {
+      this.q.markDone.run({ id, now });
+      this.claims.delete(id);
+    }
+  }
+
+  async openIds(requestId: string, kind: string): Promise<number[]> {
     return this.db
       .select({ id: outbox.id })
       .from(outbox)
@@ -111,7 +168,7 @@ export class OutboxRepo {
       .map((r) => r.id);
   }
 
-  retryLater(id: number, nextAt: number, error: string, countAttempt = true): void {
+  async retryLater(id: number, nextAt: number, error: string, countAttempt = true): Promise<void> {
     this.db
       .update(outbox)
       .set({
@@ -121,18 +178,29 @@ export class OutboxRepo {
       })
       .where(eq(outbox.id, id))
       .run();
+    this.claims.delete(id);
   }
 
-  giveUp(id: number, now: number, error: string): void {
+  async giveUp(id: number, now: number, error: string): Promise<void> {
     this.db
       .update(outbox)
       .set({ gaveUpAt: now, lastError: error.slice(0, 1000), attempts: sql`${outbox.attempts} + 1` })
       .where(eq(outbox.id, id))
       .run();
+    this.claims.delete(id);
   }
 
-  openCount(): number {
+  async openCount(): Promise<number> {
     const row = this.db.select({ n: sql<number>`count(*)` }).from(outbox).where(open).get();
     return row?.n ?? 0;
+  }
+
+  async openSummary(): Promise<{ rows: number; oldestCreatedAt: number | null }> {
+    const row = this.db
+      .select({ rows: sql<number>`count(*)`, oldest: sql<number | null>`min(${outbox.createdAt})` })
+      .from(outbox)
+      .where(open)
+      .get();
+    return { rows: row?.rows ?? 0, oldestCreatedAt: row?.oldest ?? null };
   }
 }

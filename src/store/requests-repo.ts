@@ -1,79 +1,9 @@
 import { and, asc, eq, inArray, lte, type Placeholder, sql } from 'drizzle-orm';
-import type { Caller } from '../core/caller.js';
-import type {
-  ApprovalRequest,
-  ApproverSet,
-  ContextValue,
-  DeliveryError,
-  Link,
-  Requester,
-  Status,
-  Vote,
-} from '../core/types.js';
+import type { ApprovalRequest, Vote } from '../core/types.js';
 import type { Db } from './db.js';
+import { type NewRequestRow, toRequest, toVote } from './request-rows.js';
 import { requests, votes } from './schema.js';
-
-type RequestRow = typeof requests.$inferSelect;
-type VoteRow = typeof votes.$inferSelect;
-export type NewRequestRow = typeof requests.$inferInsert;
-
-export function toRequest(row: RequestRow): ApprovalRequest {
-  return {
-    id: row.id,
-    client: row.client,
-    status: row.status,
-    action: row.action,
-    title: row.title,
-    summary: row.summary,
-    resource: row.resource,
-    environment: row.environment,
-    risk: row.risk,
-    requester: row.requester as Requester,
-    requesterSlackId: row.requesterSlackId,
-    requesterEmail: row.requesterEmail,
-    requesterCheck: row.requesterCheck ?? null,
-    context: (row.context as Record<string, ContextValue> | null) ?? null,
-    links: (row.links as Link[] | null) ?? null,
-    diff: row.diff,
-    approvers: row.approvers as ApproverSet[],
-    minApprovals: row.minApprovals,
-    ttlSeconds: row.ttlSeconds,
-    callbackUrl: row.callbackUrl,
-    channel: row.channel,
-    policyRule: row.policyRule,
-    policyHash: row.policyHash,
-    denyReasonRequired: row.denyReasonRequired,
-    reminderPoints: row.reminderPoints as number[],
-    remindersSent: row.remindersSent,
-    redactions: row.redactions,
-    payloadSha256: row.payloadSha256,
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    decidedAt: row.decidedAt,
-    decidedBy: row.decidedBy,
-    reason: row.reason,
-    slackChannel: row.slackChannel,
-    slackTs: row.slackTs,
-    slackUrl: row.slackUrl,
-    cardPostedAt: row.cardPostedAt,
-    deliveryError: (row.deliveryError as DeliveryError | null) ?? null,
-    caller: (row.caller as Caller | null) ?? null,
-    attestation: row.attestation ?? null,
-    consumedAt: row.consumedAt ?? null,
-  };
-}
-
-export function toVote(row: VoteRow): Vote {
-  return {
-    userId: row.userId,
-    teamId: row.teamId,
-    enterpriseId: row.enterpriseId,
-    userName: row.userName,
-    decision: row.decision,
-    reason: row.reason,
-    at: row.at,
-  };
-}
+import type { CloseChange, RequestsStore } from './store.js';
 
 const p = (name: string) => sql.placeholder(name);
 /** A placeholder as an SQL value for `set()` (plain values, no column encoding). */
@@ -149,8 +79,11 @@ function statements(db: Db) {
   };
 }
 
-/** Plain repository functions over the requests and votes tables. Callers own the transaction. */
-export class RequestsRepo {
+/**
+ * The requests and votes tables on SQLite, with the hot statements prepared once. Statements run
+ * synchronously: the promises are settled when returned. Callers own the transaction.
+ */
+export class SqliteRequests implements RequestsStore {
   private readonly q: ReturnType<typeof statements>;
   /** Inserts and updates prepared per set of columns written (a handful of call sites). */
   private readonly inserts = new Map<string, { run(values: Record<string, unknown>): unknown }>();
@@ -160,7 +93,7 @@ export class RequestsRepo {
     this.q = statements(db);
   }
 
-  insert(row: NewRequestRow): void {
+  async insert(row: NewRequestRow): Promise<void> {
     const columns = columnsOf(row);
     const key = columns.join(',');
     let stmt = this.inserts.get(key);
@@ -174,21 +107,26 @@ export class RequestsRepo {
     stmt.run(row);
   }
 
-  get(id: string): ApprovalRequest | null {
+  async get(id: string): Promise<ApprovalRequest | null> {
     const row = this.q.byId.get({ id });
     return row ? toRequest(row) : null;
   }
 
-  findByWebhookId(client: string, webhookId: string): ApprovalRequest | null {
+  /** Transactions are serialised in this process: the plain read holds. */
+  getForUpdate(id: string): Promise<ApprovalRequest | null> {
+    return this.get(id);
+  }
+
+  async findByWebhookId(client: string, webhookId: string): Promise<ApprovalRequest | null> {
     const row = this.q.byWebhookId.get({ client, webhookId });
     return row ? toRequest(row) : null;
   }
 
-  votes(requestId: string): Vote[] {
+  async votes(requestId: string): Promise<Vote[]> {
     return this.q.votes.all({ requestId }).map(toVote);
   }
 
-  votesFor(requestIds: string[]): Map<string, Vote[]> {
+  async votesFor(requestIds: string[]): Promise<Map<string, Vote[]>> {
     const out = new Map<string, Vote[]>();
     if (requestIds.length === 0) return out;
     const rows = this.db
@@ -205,28 +143,14 @@ export class RequestsRepo {
     return out;
   }
 
-  /** Inserts a vote; the unique (request, user) index refuses a second vote by the same person. */
-  insertVote(requestId: string, vote: Vote): void {
+  async insertVote(requestId: string, vote: Vote): Promise<void> {
     this.db
       .insert(votes)
       .values({ requestId, ...vote })
       .run();
   }
 
-  /**
-   * The guarded transition: changes the status only if the request is still pending (and, when
-   * `unexpiredAt` is given, not yet expired at that time). Returns whether exactly one row changed.
-   */
-  close(
-    id: string,
-    change: {
-      status: Exclude<Status, 'pending'>;
-      decidedAt: number;
-      decidedBy: string;
-      reason: string | null;
-    },
-    unexpiredAt?: number,
-  ): boolean {
+  async close(id: string, change: CloseChange, unexpiredAt?: number): Promise<boolean> {
     const result =
       unexpiredAt === undefined
         ? this.q.close.run({ id, ...change })
@@ -234,7 +158,7 @@ export class RequestsRepo {
     return result.changes === 1;
   }
 
-  update(id: string, fields: Partial<NewRequestRow>): void {
+  async update(id: string, fields: Partial<NewRequestRow>): Promise<void> {
     const columns = columnsOf(fields);
     if (columns.length === 0) return;
     const key = columns.join(',');
@@ -252,16 +176,16 @@ export class RequestsRepo {
   }
 
   /** Pending requests whose deadline has passed, oldest deadline first (uses the partial index). */
-  dueForExpiry(now: number, limit: number): string[] {
+  async dueForExpiry(now: number, limit: number): Promise<string[]> {
     return this.q.dueForExpiry.all({ now, limit }).map((r) => r.id);
   }
 
-  dueForReminder(now: number, limit: number): ApprovalRequest[] {
+  async dueForReminder(now: number, limit: number): Promise<ApprovalRequest[]> {
     return this.q.dueForReminder.all({ now, limit }).map(toRequest);
   }
 
   /** Moves the reminder count from `sent` to `to`, only if nobody else did it first. */
-  advanceReminder(id: string, sent: number, to: number, nextAt: number | null): boolean {
+  async advanceReminder(id: string, sent: number, to: number, nextAt: number | null): Promise<boolean> {
     return this.q.advanceReminder.run({ id, sent, to, nextAt }).changes === 1;
   }
 }

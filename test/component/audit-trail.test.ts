@@ -18,9 +18,12 @@ import {
   PEOPLE,
   requestBody,
   SIGNING_SECRET,
+  sqlRows,
+  sqlValue,
   startHarness,
 } from '../support/harness.js';
 import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
+import { dropStoreFor, storeEnvFor, storeRefFor } from '../support/test-store.js';
 
 interface Row {
   seq: number;
@@ -32,14 +35,13 @@ interface Row {
   signature: string | null;
 }
 
-function auditRows(server: RunningServer, requestId?: string): (Row & { d: Record<string, unknown> })[] {
-  const rows = (
-    requestId
-      ? server.database.sqlite
-          .prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq')
-          .all(requestId)
-      : server.database.sqlite.prepare('SELECT * FROM audit_events ORDER BY seq').all()
-  ) as Row[];
+async function auditRows(
+  server: RunningServer,
+  requestId?: string,
+): Promise<(Row & { d: Record<string, unknown> })[]> {
+  const rows = requestId
+    ? await sqlRows<Row>(server, 'SELECT * FROM audit_events WHERE request_id = ? ORDER BY seq', requestId)
+    : await sqlRows<Row>(server, 'SELECT * FROM audit_events ORDER BY seq');
   return rows.map((r) => ({ ...r, d: JSON.parse(r.data) as Record<string, unknown> }));
 }
 
@@ -67,15 +69,18 @@ describe('the trail of a request through the real server', () => {
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     await waitFor(() => cardOf(h, id), 'the card');
-    await waitFor(() => auditRows(h.server, id).some((e) => e.type === 'card.posted'), 'card.posted');
+    await waitFor(
+      async () => (await auditRows(h.server, id)).some((e) => e.type === 'card.posted'),
+      'card.posted',
+    );
     await click(h, PEOPLE.alice.id, id, 'approve'); // the requester: refused
     await waitFor(() => h.slack.ephemerals(PEOPLE.alice.id).length > 0, 'the refusal');
     await click(h, PEOPLE.bob.id, id, 'approve');
     await waitFor(
-      () => auditRows(h.server, id).some((e) => e.type === 'callback.delivered'),
+      async () => (await auditRows(h.server, id)).some((e) => e.type === 'callback.delivered'),
       'callback.delivered',
     );
-    const trail = auditRows(h.server, id);
+    const trail = await auditRows(h.server, id);
     expect(trail.map((e) => e.type)).toEqual([
       'request.created',
       'card.posted',
@@ -148,7 +153,7 @@ describe('the trail of a request through the real server', () => {
     const cancelled = (await h.api.create(requestBody())).body.id as string;
     expect((await h.api.cancel(cancelled, 'superseded')).status).toBe(200);
 
-    const denial = auditRows(h.server, denied).find((e) => e.type === 'request.denied');
+    const denial = (await auditRows(h.server, denied)).find((e) => e.type === 'request.denied');
     expect(denial?.d).toMatchObject({
       threshold_met: 'one deny denies',
       reason: 'not during the freeze',
@@ -157,12 +162,12 @@ describe('the trail of a request through the real server', () => {
       ],
     });
     expect(denial?.signature).not.toBeNull();
-    const cancel = auditRows(h.server, cancelled).find((e) => e.type === 'request.cancelled');
+    const cancel = (await auditRows(h.server, cancelled)).find((e) => e.type === 'request.cancelled');
     expect(cancel).toMatchObject({ actor: 'client:ci' });
     expect(cancel?.d).toMatchObject({ threshold_met: 'cancelled', reason: 'superseded' });
     expect(cancel?.signature).not.toBeNull();
 
-    const result = await verifyAuditFile(h.env.DATABASE_PATH as string);
+    const result = await verifyAuditFile(h.storeRef);
     expect(result).toMatchObject({ ok: true, summary: { keys: 1 } });
   });
 });
@@ -184,6 +189,7 @@ describe('checkpoints', () => {
   afterAll(async () => {
     await slack.stop();
     rmSync(dir, { recursive: true, force: true });
+    await dropStoreFor(dir);
   });
 
   async function start(intervalMs: number): Promise<RunningServer> {
@@ -193,7 +199,7 @@ describe('checkpoints', () => {
       SLACK_API_URL: slack.url,
       PORT: '0',
       HOST: '127.0.0.1',
-      DATABASE_PATH: join(dir, 'countersign.db'),
+      ...(await storeEnvFor(dir)),
       COUNTERSIGN_CLIENTS: `ci=${CI_SECRET}`,
       COUNTERSIGN_DEFAULT_CHANNEL: CHANNEL,
       COUNTERSIGN_AUDIT_CHANNEL: AUDIT_CHANNEL,
@@ -222,42 +228,38 @@ describe('checkpoints', () => {
     const api = new ApiClient(s.url, CI_SECRET);
     const id = (await api.create(requestBody())).body.id as string;
     const first = await waitFor(() => posted()[0], 'a checkpoint in the audit channel');
-    const row = s.database.sqlite.prepare('SELECT * FROM audit_checkpoints ORDER BY id LIMIT 1').get() as {
-      seq: number;
-      head_hash: string;
-      key_id: string;
-      signature: string;
-    };
+    const [row] = await sqlRows<{ seq: number; head_hash: string; key_id: string; signature: string }>(
+      s,
+      'SELECT * FROM audit_checkpoints ORDER BY id LIMIT 1',
+    );
+    if (!row) throw new Error('no checkpoint row');
     expect(first).toEqual({ seq: row.seq, hash: row.head_hash, keyId: row.key_id, signature: row.signature });
-    const event = s.database.sqlite.prepare('SELECT * FROM audit_events WHERE seq = ?').get(row.seq) as Row;
+    const [event] = await sqlRows<Row>(s, 'SELECT * FROM audit_events WHERE seq = ?', row.seq);
+    if (!event) throw new Error('no checkpoint event');
     expect(event).toMatchObject({ type: 'audit.checkpoint', signature: row.signature });
     expect(JSON.parse(event.data)).toMatchObject({ reason: 'periodic' });
 
     // The posted copy is an outside checkpoint the CLI takes as --checkpoint.
-    expect(await verifyAuditFile(join(dir, 'countersign.db'), { checkpoint: first })).toMatchObject({
+    expect(await verifyAuditFile(storeRefFor(dir), { checkpoint: first })).toMatchObject({
       ok: true,
       summary: { outsideCheckpoint: true },
     });
 
     // Once a checkpoint covers the head (card.posted included), idle ticks add nothing.
     await waitFor(
-      () =>
-        s.database.sqlite
-          .prepare("SELECT 1 FROM audit_events WHERE type = 'card.posted' AND request_id = ?")
-          .get(id),
+      async () =>
+        (await sqlRows(s, "SELECT 1 FROM audit_events WHERE type = 'card.posted' AND request_id = ?", id))
+          .length > 0,
       'card.posted',
     );
-    const covered = () =>
-      s.database.sqlite
-        .prepare('SELECT (SELECT max(seq) FROM audit_checkpoints) = (SELECT max(seq) FROM audit_events)')
-        .pluck()
-        .get() === 1;
+    const covered = async () =>
+      (await sqlValue(s, 'SELECT max(seq) FROM audit_checkpoints')) ===
+      (await sqlValue(s, 'SELECT max(seq) FROM audit_events'));
     await waitFor(covered, 'a checkpoint covering the head');
-    const count = () =>
-      s.database.sqlite.prepare('SELECT count(*) FROM audit_checkpoints').pluck().get() as number;
-    const settled = count();
+    const count = async () => sqlValue<number>(s, 'SELECT count(*) FROM audit_checkpoints');
+    const settled = (await count()) ?? 0;
     await new Promise((r) => setTimeout(r, 450));
-    expect(count()).toBe(settled);
+    expect(await count()).toBe(settled);
     await waitFor(() => posted().length === settled, 'every checkpoint posted');
   });
 
@@ -271,7 +273,7 @@ describe('checkpoints', () => {
     server = null;
     const after = posted();
     expect(after).toHaveLength(before + 1);
-    const result = await verifyAuditFile(join(dir, 'countersign.db'));
+    const result = await verifyAuditFile(storeRefFor(dir));
     if (!result.ok) throw new Error(JSON.stringify(result.problem));
     expect(after.at(-1)).toMatchObject({ seq: result.summary.head.seq, hash: result.summary.head.hash });
   });
@@ -301,18 +303,19 @@ describe('key rotation across restarts', () => {
       const keyB = h2.server.audit.keyId;
       expect(keyB).not.toBe(keyA);
       await approve(h2);
-      const registered = auditRows(h2.server).filter((e) => e.type === 'audit.key_registered');
+      const registered = (await auditRows(h2.server)).filter((e) => e.type === 'audit.key_registered');
       expect(registered.map((e) => e.d.key_id)).toEqual([keyA, keyB]);
       expect(registered[1]?.d).toMatchObject({ previous_key_id: keyA, source: 'AUDIT_SIGNING_KEY' });
-      const approvals = auditRows(h2.server).filter((e) => e.type === 'request.approved');
+      const approvals = (await auditRows(h2.server)).filter((e) => e.type === 'request.approved');
       expect(approvals.map((e) => e.key_id)).toEqual([keyA, keyB]);
       await h2.stop({ keepSlack: true, keepDir: true });
 
-      const result = await verifyAuditFile(join(dir, 'countersign.db'));
+      const result = await verifyAuditFile(storeRefFor(dir));
       expect(result).toMatchObject({ ok: true, summary: { keys: 2 } });
     } finally {
       await slack.stop();
       rmSync(dir, { recursive: true, force: true });
+      await dropStoreFor(dir);
     }
   });
 });

@@ -27,7 +27,7 @@ describe('countersign backup', () => {
     await waitFor(() => cardOf(h, ids[0] as string), 'the card');
     await click(h, PEOPLE.bob.id, ids[0] as string, 'approve');
     await waitFor(
-      () => h.server.approvals.requests.get(ids[0] as string)?.status === 'approved',
+      async () => (await h.server.approvals.requests.get(ids[0] as string))?.status === 'approved',
       'the approval',
     );
 

@@ -4,7 +4,7 @@ import type { ResolvedAddress, Resolver } from '../../src/egress/pinned-post.js'
 import { createLogger } from '../../src/log.js';
 import { deliverCallback } from '../../src/outbox/callback-delivery.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
-import { type Harness, type HarnessOptions, requestBody, startHarness } from '../support/harness.js';
+import { type Harness, type HarnessOptions, requestBody, sqlRows, startHarness } from '../support/harness.js';
 import { waitFor } from '../support/slack-user.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -216,11 +216,15 @@ describe('through the server: a refused address is given up at once, audited and
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     await h.api.cancel(id);
-    const events = () =>
-      h.server.database.sqlite
-        .prepare(`SELECT type, data FROM audit_events WHERE request_id = ? AND type LIKE 'callback.%'`)
-        .all(id) as { type: string; data: string }[];
-    await waitFor(() => events().length === 1, 'callback.given_up');
+    const read = () =>
+      sqlRows<{ type: string; data: string }>(
+        h.server,
+        `SELECT type, data FROM audit_events WHERE request_id = ? AND type LIKE 'callback.%'`,
+        id,
+      );
+    await waitFor(async () => (await read()).length === 1, 'callback.given_up');
+    const given = await read();
+    const events = () => given;
     expect(events()[0]?.type).toBe('callback.given_up');
     expect(JSON.parse(events()[0]?.data ?? '{}')).toMatchObject({
       url,
@@ -228,11 +232,11 @@ describe('through the server: a refused address is given up at once, audited and
       error: expect.stringContaining('resolves to 127.0.0.1 (loopback)'),
     });
     // The row is closed as given up after its one attempt: nothing is scheduled again.
-    const row = h.server.database.sqlite
-      .prepare(
-        `SELECT attempts, gave_up_at AS gaveUpAt FROM outbox WHERE request_id = ? AND lane = 'callback'`,
-      )
-      .get(id) as { attempts: number; gaveUpAt: number | null };
+    const [row] = await sqlRows<{ attempts: number; gaveUpAt: number | null }>(
+      h.server,
+      `SELECT attempts, gave_up_at AS "gaveUpAt" FROM outbox WHERE request_id = ? AND lane = 'callback'`,
+      id,
+    );
     expect(row).toMatchObject({ attempts: 1, gaveUpAt: expect.any(Number) });
     expect(rx.deliveries).toEqual([]);
     expect(lines.some((l) => JSON.parse(l).msg === 'callback refused; not retried')).toBe(true);

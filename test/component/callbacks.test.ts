@@ -8,8 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifyCallback } from '../../src/client/index.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { CallbackReceiver, type Delivery } from '../support/callback-receiver.js';
-import { CI_SECRET, type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { CI_SECRET, type Harness, PEOPLE, requestBody, sqlRows, startHarness } from '../support/harness.js';
 import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
+import { dropStoreFor } from '../support/test-store.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -96,7 +97,7 @@ describe('callbacks', () => {
     await submitDeny(h, PEOPLE.bob.id, denied.id, 'not on a Friday');
     await h.api.cancel(cancelled.id, 'pipeline aborted');
     skew = 20_000;
-    expect(h.server.approvals.expireDue(Date.now() + skew)).toBe(1);
+    expect(await h.server.approvals.expireDue(Date.now() + skew)).toBe(1);
 
     await waitFor(() => rx.deliveries.length >= 3, 'three callbacks');
     const byId = new Map(rx.deliveries.map((d) => [verified(d).data.id, verified(d)]));
@@ -146,20 +147,27 @@ describe('callbacks', () => {
 
     skew = 23 * 3_600_000; // 23 hours later: still retrying
     await waitFor(() => rx.deliveries.length === 2, 'a retry 23 hours later', 10_000);
-    const events = () =>
-      h.server.database.sqlite
-        .prepare('SELECT type, data FROM audit_events WHERE request_id = ? AND type LIKE ?')
-        .all(id, 'callback.%') as { type: string; data: string }[];
-    await waitFor(() => h.server.approvals.outbox.openCount() === 1, 'the row scheduled again');
-    expect(events()).toEqual([]);
+    let seen: { type: string; data: string }[] = [];
+    const events = () => seen;
+    const read = async () => {
+      seen = await sqlRows<{ type: string; data: string }>(
+        h.server,
+        'SELECT type, data FROM audit_events WHERE request_id = ? AND type LIKE ?',
+        id,
+        'callback.%',
+      );
+      return seen;
+    };
+    await waitFor(async () => (await h.server.approvals.outbox.openCount()) === 1, 'the row scheduled again');
+    expect(await read()).toEqual([]);
 
     skew = 24 * 3_600_000 + 60_000; // past the 24-hour window: one last attempt, then given up
-    await waitFor(() => events().length === 1, 'callback.given_up', 10_000);
+    await waitFor(async () => (await read()).length === 1, 'callback.given_up', 10_000);
     expect(events()[0]?.type).toBe('callback.given_up');
     expect(JSON.parse(events()[0]?.data ?? '{}')).toMatchObject({ url: rx.hook, attempts: 3 });
     expect(rx.deliveries).toHaveLength(3);
     expect(new Set(rx.deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
-    expect(h.server.approvals.outbox.openCount()).toBe(0);
+    expect(await h.server.approvals.outbox.openCount()).toBe(0);
   });
 
   it('still delivers when the server restarts between attempts', async () => {
@@ -167,7 +175,10 @@ describe('callbacks', () => {
     for (const p of Object.values(PEOPLE)) slack.addUser(p);
     cleanup.push(() => slack.stop());
     const dir = mkdtempSync(join(tmpdir(), 'countersign-callback-restart-'));
-    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    cleanup.push(async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await dropStoreFor(dir);
+    });
     const rx = await receiver();
     rx.failWith({ status: 503 });
 

@@ -107,7 +107,7 @@ describe('countersign request --wait (real CLI, real server)', () => {
     await waitFor(() => run.err().includes('Waiting for a decision'), 'the waiting line');
     skew = 20_000;
     try {
-      expect(h.server.approvals.expireDue(Date.now() + skew)).toBeGreaterThanOrEqual(1);
+      expect(await h.server.approvals.expireDue(Date.now() + skew)).toBeGreaterThanOrEqual(1);
     } finally {
       skew = 0;
     }
@@ -216,7 +216,7 @@ describe('countersign request: input and output', () => {
         payload_sha256: expect.any(String),
       });
       expect(final.slack_url).toMatch(/^https:\/\/fake\.slack\.test\//);
-      expect(h.server.approvals.requests.get(id)?.context).toEqual({
+      expect((await h.server.approvals.requests.get(id))?.context).toEqual({
         rows: 1200,
         masked: true,
         ticket: 'OPS-7',
@@ -253,7 +253,7 @@ describe('countersign request: input and output', () => {
     expect(code).toBe(0);
     const id = stdout.trim();
     expect(stderr).toContain(`Approval requested: ${id} · iam.role.attach "Overridden title"`);
-    const stored = h.server.approvals.requests.get(id);
+    const stored = await h.server.approvals.requests.get(id);
     expect(stored).toMatchObject({
       title: 'Overridden title',
       ttlSeconds: 7200,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { type Harness, PEOPLE, requestBody, sqlRows, sqlValue, startHarness } from '../support/harness.js';
 import { buttonsOf, cardOf, click, slashCommand, waitFor } from '../support/slack-user.js';
 
 /** A pipeline's callback endpoint on 127.0.0.1 that records every POST. */
@@ -41,7 +41,7 @@ async function create(h: Harness, over: Record<string, unknown> = {}): Promise<s
   expect(res.status).toBe(201);
   const id = res.body.id as string;
   await waitFor(
-    () => cardOf(h, id) && h.server.approvals.requests.get(id)?.slackUrl,
+    async () => cardOf(h, id) && (await h.server.approvals.requests.get(id))?.slackUrl,
     'the card and its link',
   );
   return id;
@@ -109,7 +109,7 @@ describe('/approvals for everyone', () => {
     expect(text.indexOf(newer)).toBeGreaterThan(-1);
     expect(text.indexOf(newer)).toBeLessThan(text.indexOf(older));
     expect(text).not.toContain(decided);
-    const link = h.server.approvals.requests.get(newer)?.slackUrl;
+    const link = (await h.server.approvals.requests.get(newer))?.slackUrl;
     expect(link).toMatch(/^https:\/\/fake\.slack\.test\//);
     expect(text).toContain(`<${link}|Attach AdministratorAccess to the deploy role>`);
     expect(text).toMatch(/1 hour left|2 hours left|59 minutes left/);
@@ -241,9 +241,11 @@ describe('/approvals for admins', () => {
     const card = cardOf(h, id);
     await waitFor(() => (card?.updates ?? 0) > 0 && buttonsOf(card?.blocks).length === 0, 'the card update');
     expect(JSON.stringify(card?.blocks)).toContain(`Cancelled* by <@${carol.id}>`);
-    const events = h.server.database.sqlite
-      .prepare("SELECT actor FROM audit_events WHERE request_id = ? AND type = 'request.cancelled'")
-      .all(id) as { actor: string }[];
+    const events = await sqlRows<{ actor: string }>(
+      h.server,
+      "SELECT actor FROM audit_events WHERE request_id = ? AND type = 'request.cancelled'",
+      id,
+    );
     expect(events).toEqual([{ actor: carol.id }]);
   });
 
@@ -278,14 +280,16 @@ describe('/approvals for admins', () => {
       'The only `audit` subcommand here is `verify`',
     );
 
-    h.server.database.sqlite
-      .prepare(
-        "UPDATE audit_events SET actor = 'USOMEONEELSE' WHERE seq = (SELECT min(seq) FROM audit_events WHERE type = 'request.cancelled')",
-      )
-      .run();
-    const seq = h.server.database.sqlite
-      .prepare("SELECT min(seq) AS seq FROM audit_events WHERE type = 'request.cancelled'")
-      .get() as { seq: number };
+    await sqlRows(
+      h.server,
+      "UPDATE audit_events SET actor = 'USOMEONEELSE' WHERE seq = (SELECT min(seq) FROM audit_events WHERE type = 'request.cancelled')",
+    );
+    const seq = {
+      seq: await sqlValue<number>(
+        h.server,
+        "SELECT min(seq) AS seq FROM audit_events WHERE type = 'request.cancelled'",
+      ),
+    };
     const bad = await slashCommand(h, dave.id, 'audit verify');
     expect(bad.text).toContain('does NOT verify');
     expect(bad.text).toContain(`event #${seq.seq} (request.cancelled)`);
@@ -306,7 +310,11 @@ describe('/approvals list pages', () => {
       const res = await h.api.create(requestBody({ title, requester: { email: `x${i}@example.com` } }));
       ids.push(res.body.id as string);
     }
-    await waitFor(() => ids.every((id) => h.server.approvals.requests.get(id)?.slackUrl), 'all the cards');
+    await waitFor(
+      async () =>
+        (await Promise.all(ids.map((id) => h.server.approvals.requests.get(id)))).every((r) => r?.slackUrl),
+      'all the cards',
+    );
     const first = await slashCommand(h, bob.id, 'list');
     expect(first.text).toContain('Pending approval requests* (23 requests, newest first)');
     expect(first.text).toContain('Showing 1–10 · page 1 of 3');
@@ -333,7 +341,7 @@ describe('/approvals stats', () => {
 
   it('counts by status over 7 and 30 days, the median time to decision, and rubber stamps', async () => {
     // Ten days ago (straight through the service; the API only takes fresh signatures).
-    const old = h.server.approvals.submit(
+    const old = await h.server.approvals.submit(
       'ci',
       'msg_old',
       'a'.repeat(64),

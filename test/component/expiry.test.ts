@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sweepOnce } from '../../src/jobs/sweep.js';
 import { createLogger } from '../../src/log.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { type Harness, PEOPLE, requestBody, sqlRows, startHarness } from '../support/harness.js';
 import { buttonsOf, cardOf, click, waitFor } from '../support/slack-user.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -72,15 +72,15 @@ describe('expiry on the cron', () => {
       ]);
       offset = deadline - Date.now() + 1000;
       await sweepOnce({ approvals: h.server.approvals, log, now });
-      const outcomes = h.server.database.sqlite
-        .prepare(
-          "SELECT type FROM audit_events WHERE request_id = ? AND type IN ('request.approved','request.denied','request.expired','request.cancelled')",
-        )
-        .all(id) as { type: string }[];
+      const outcomes = await sqlRows<{ type: string }>(
+        h.server,
+        "SELECT type FROM audit_events WHERE request_id = ? AND type IN ('request.approved','request.denied','request.expired','request.cancelled')",
+        id,
+      );
       expect(outcomes).toHaveLength(1);
-      const final = h.server.approvals.requests.get(id);
+      const final = await h.server.approvals.requests.get(id);
       expect(`request.${final?.status}`).toBe(outcomes[0]?.type);
-      expect(h.server.approvals.requests.votes(id).length).toBeLessThanOrEqual(1);
+      expect((await h.server.approvals.requests.votes(id)).length).toBeLessThanOrEqual(1);
     }
   }, 30_000);
 });
@@ -107,7 +107,7 @@ describe('reminders', () => {
     const id = res.body.id as string;
     const card = await waitFor(() => cardOf(h, id), 'the card');
     await click(h, PEOPLE.carol.id, id, 'approve');
-    await waitFor(() => h.server.approvals.requests.votes(id).length === 1, 'Carol’s vote');
+    await waitFor(async () => (await h.server.approvals.requests.votes(id)).length === 1, 'Carol’s vote');
     const reminders = () => slack.thread(card.ts).filter((m) => m.text.startsWith('Reminder:'));
 
     offset = 500_000; // half the TTL

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkModal } from '../../blocks/limits.js';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import {
+  auditRefusals,
+  type Harness,
+  PEOPLE,
+  requestBody,
+  sqlValue,
+  startHarness,
+} from '../support/harness.js';
 import {
   buttonsOf,
   cardOf,
@@ -26,7 +33,10 @@ async function create(over: Record<string, unknown> = {}): Promise<string> {
   const res = await h.api.create(requestBody(over));
   expect(res.status).toBe(201);
   const id = res.body.id as string;
-  await waitFor(() => cardOf(h, id) && h.server.approvals.requests.get(id)?.slackUrl, 'the card');
+  await waitFor(
+    async () => cardOf(h, id) && (await h.server.approvals.requests.get(id))?.slackUrl,
+    'the card',
+  );
   return id;
 }
 
@@ -46,12 +56,7 @@ function votable(view: Record<string, unknown>): string[] {
     .map((b) => b.block_id?.slice('home_vote:'.length) ?? '');
 }
 
-function refusals(id: string): string[] {
-  return h.server.database.sqlite
-    .prepare("SELECT data FROM audit_events WHERE request_id = ? AND type = 'vote.refused' ORDER BY seq")
-    .all(id)
-    .map((r) => (JSON.parse((r as { data: string }).data) as { refusal: string }).refusal);
-}
+const refusals = (id: string) => auditRefusals(h.server, id);
 
 describe('App Home', () => {
   it('shows a reviewer what waits for their vote, with Approve and Deny right there', async () => {
@@ -92,7 +97,7 @@ describe('App Home', () => {
     expect(textOf(view)).toContain(':warning: You requested this change, so someone else has to approve it.');
     expect((await status(id)).status).toBe('pending');
     expect((await status(id)).votes).toEqual([]);
-    expect(refusals(id)).toEqual(['requester']);
+    expect(await refusals(id)).toEqual(['requester']);
     // Told on the Home tab, where she is looking: no ephemeral (there is no channel), no DM.
     expect(h.slack.ephemerals(alice.id)).toEqual([]);
     expect(h.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === alice.id)).toHaveLength(dms);
@@ -173,9 +178,9 @@ describe('App Home', () => {
   it('shows admins (here through a user group) the pending counts by channel', async () => {
     await create();
     const view = await openHome(h, dave.id);
-    const pending = h.server.database.sqlite
-      .prepare("SELECT count(*) AS n FROM requests WHERE status = 'pending'")
-      .get() as { n: number };
+    const pending = {
+      n: await sqlValue<number>(h.server, "SELECT count(*) AS n FROM requests WHERE status = 'pending'"),
+    };
     expect(textOf(view)).toContain(`*Pending by channel* (admin view, ${pending.n} requests in all)`);
     expect(textOf(view)).toMatch(/<#C0APPROVALS> — \d+ pending requests?, oldest/);
     expect(textOf(await openHome(h, bob.id))).not.toContain('Pending by channel');
@@ -212,7 +217,11 @@ describe('App Home within Slack limits', () => {
       const res = await big.api.create(requestBody({ title }));
       ids.push(res.body.id as string);
     }
-    await waitFor(() => ids.every((id) => big.server.approvals.requests.get(id)?.slackUrl), 'the cards');
+    await waitFor(
+      async () =>
+        (await Promise.all(ids.map((id) => big.server.approvals.requests.get(id)))).every((r) => r?.slackUrl),
+      'the cards',
+    );
     const bobView = await openHome(big, bob.id);
     expect(checkModal(bobView)).toEqual([]);
     expect(votable(bobView)).toHaveLength(20);

@@ -8,6 +8,7 @@ import {
   PEOPLE,
   requestBody,
   sendToSlackEndpoint,
+  sqlValue,
   startHarness,
 } from '../support/harness.js';
 import { cardOf, slashCommand, waitFor } from '../support/slack-user.js';
@@ -51,8 +52,8 @@ const FIELDS: [string, (v: string) => Body][] = [
   ['callback_url', (v) => requestBody({ callback_url: v })],
 ];
 
-const count = (table: string) =>
-  (h.server.database.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = async (table: string) =>
+  (await sqlValue<number>(h.server, `SELECT count(*) AS n FROM ${table}`)) ?? 0;
 
 /** POSTs raw bytes to the API, signed the Standard Webhooks way over those exact bytes. */
 async function postBytes(path: string, bytes: Buffer) {
@@ -75,7 +76,7 @@ async function postBytes(path: string, bytes: Buffer) {
 
 describe('strings that cannot be stored, and other hostile text, on every route', () => {
   it('POST /api/v1/requests: every string field, nested ones and keys included', async () => {
-    const before = { requests: count('requests'), audit: count('audit_events') };
+    const before = { requests: await count('requests'), audit: await count('audit_events') };
     let created = 0;
     for (const [field, put] of FIELDS) {
       for (const value of UNSTORABLE) {
@@ -97,8 +98,8 @@ describe('strings that cannot be stored, and other hostile text, on every route'
       }
     }
     // Only what was accepted is stored; refusals leave no request and no audit event.
-    expect(count('requests')).toBe(before.requests + created);
-    expect(count('audit_events') - before.audit).toBeGreaterThanOrEqual(created);
+    expect(await count('requests')).toBe(before.requests + created);
+    expect((await count('audit_events')) - before.audit).toBeGreaterThanOrEqual(created);
     expect(created).toBeGreaterThan(0);
   });
 
@@ -159,8 +160,8 @@ describe('strings that cannot be stored, and other hostile text, on every route'
     const res = await h.api.create(requestBody({ title: 'clicked with hostile payloads' }));
     const id = res.body.id as string;
     const card = await waitFor(() => cardOf(h, id), 'the card');
-    const votesBefore = count('votes');
-    const auditBefore = count('audit_events');
+    const votesBefore = await count('votes');
+    const auditBefore = await count('audit_events');
     const team = { id: 'T0FAKE', domain: 'fake' };
     const click = (over: { user?: string; team?: string; value?: string; action?: string }) =>
       sendToSlackEndpoint(h.server.url, {
@@ -226,10 +227,10 @@ describe('strings that cannot be stored, and other hostile text, on every route'
     expect(command.text).toMatch(/please type it again/);
 
     // Nothing was voted, the request is untouched, and the trail is whole.
-    expect(count('votes')).toBe(votesBefore);
+    expect(await count('votes')).toBe(votesBefore);
     expect((await h.api.request(id)).body.status).toBe('pending');
-    expect(count('audit_events')).toBeGreaterThanOrEqual(auditBefore);
-    const audit = await verifyAuditFile(h.env.DATABASE_PATH as string);
+    expect(await count('audit_events')).toBeGreaterThanOrEqual(auditBefore);
+    const audit = await verifyAuditFile(h.storeRef);
     expect(audit.ok).toBe(true);
     // The server still works.
     expect((await h.api.create(requestBody({ title: 'after the fuzz' }))).status).toBe(201);

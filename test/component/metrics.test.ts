@@ -55,7 +55,10 @@ describe('GET /metrics', () => {
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 
     await click(h, PEOPLE.bob.id, id, 'approve');
-    await waitFor(() => h.server.approvals.requests.get(id)?.status === 'approved', 'the approval');
+    await waitFor(
+      async () => (await h.server.approvals.requests.get(id))?.status === 'approved',
+      'the approval',
+    );
     text = await scrape();
     expect(sample(text, 'countersign_requests_pending')).toBe(0);
     expect(sample(text, 'countersign_decisions_total', { outcome: 'approved' })).toBe(1);

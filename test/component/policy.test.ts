@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestObject } from '../../src/core/request-object.js';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { type Harness, PEOPLE, requestBody, sqlRows, startHarness } from '../support/harness.js';
 import { buttonsOf, cardOf, click, waitFor } from '../support/slack-user.js';
 
 const POLICY = `version: 1
@@ -112,11 +112,11 @@ describe('policy outcomes through the real server', () => {
     const res = await h.api.create(requestBody({ action: 'db.drop_table', environment: 'production' }));
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ error: 'denied_by_policy', rule: 'no-prod-drop' });
-    const row = h.server.database.sqlite
-      .prepare(
-        "SELECT data FROM audit_events WHERE type = 'request.refused_by_policy' ORDER BY seq DESC LIMIT 1",
-      )
-      .get() as { data: string };
+    const [row] = await sqlRows<{ data: string }>(
+      h.server,
+      "SELECT data FROM audit_events WHERE type = 'request.refused_by_policy' ORDER BY seq DESC LIMIT 1",
+    );
+    if (!row) throw new Error('no refusal recorded');
     expect(JSON.parse(row.data)).toMatchObject({ rule: 'no-prod-drop', action: 'db.drop_table' });
   });
 
@@ -129,13 +129,13 @@ describe('policy outcomes through the real server', () => {
 
   it('reloads the file; a bad file is refused and the old policy stays', async () => {
     writeFileSync(policyPath, 'version: 1\nrules:\n  - name: broken\n    min_approvals: eleven\n');
-    const errors = h.server.reloadPolicy();
+    const errors = await h.server.reloadPolicy();
     expect(errors.join('\n')).toMatch(/policy\.yml:\d+: /);
     const still = await h.api.create(requestBody({ action: 'db.drop_table', environment: 'production' }));
     expect(still.status).toBe(403);
 
     writeFileSync(policyPath, `${POLICY.replace('outcome: deny', 'outcome: review')}`);
-    expect(h.server.reloadPolicy()).toEqual([]);
+    expect(await h.server.reloadPolicy()).toEqual([]);
     const now = await h.api.create(requestBody({ action: 'db.drop_table', environment: 'production' }));
     expect(now.status).toBe(201);
     expect(now.body).toMatchObject({ policy: { rule: 'no-prod-drop' } });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fake } from '../support/fake-secrets.js';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { type Harness, PEOPLE, requestBody, sqlRows, startHarness } from '../support/harness.js';
 import { cardOf, click, waitFor } from '../support/slack-user.js';
 
 let h: Harness;
@@ -102,7 +102,7 @@ describe('no secret ever reaches Slack or the database', () => {
     }
     for (const value of keep) expect(slackTraffic, value).toContain(value);
 
-    h.server.database.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    await sqlRows(h.server, 'PRAGMA wal_checkpoint(TRUNCATE)');
     const files = [h.env.DATABASE_PATH, `${h.env.DATABASE_PATH}-wal`].filter(
       (f): f is string => !!f && existsSync(f),
     );

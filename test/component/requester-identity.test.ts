@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestObject } from '../../src/core/request-object.js';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { type Harness, PEOPLE, requestBody, sqlRows, startHarness } from '../support/harness.js';
 import { buttonsOf, cardOf, click, slashCommand, waitFor } from '../support/slack-user.js';
 
 /**
@@ -90,9 +90,11 @@ describe('a requester Slack does not know', () => {
     const card = await waitFor(() => cardOf(h, id), 'the card');
     expect(buttonsOf(card.blocks)).toEqual([]);
     expect(cardText(id)).toContain('unverified');
-    const events = h.server.database.sqlite
-      .prepare('SELECT type, actor FROM audit_events WHERE request_id = ? ORDER BY seq')
-      .all(id) as { type: string; actor: string }[];
+    const events = await sqlRows<{ type: string; actor: string }>(
+      h.server,
+      'SELECT type, actor FROM audit_events WHERE request_id = ? ORDER BY seq',
+      id,
+    );
     expect(events).toContainEqual({ type: 'request.denied', actor: 'policy' });
   });
 

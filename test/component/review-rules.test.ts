@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestObject } from '../../src/core/request-object.js';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import {
+  auditRefusals,
+  type Harness,
+  PEOPLE,
+  requestBody,
+  sqlValue,
+  startHarness,
+} from '../support/harness.js';
 import { buttonsOf, cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
 
 let h: Harness;
@@ -35,12 +42,7 @@ async function refused(user: string, id: string, action: 'approve' | 'deny' = 'a
   return String(call.args.text);
 }
 
-function auditRefusals(id: string): string[] {
-  return h.server.database.sqlite
-    .prepare("SELECT data FROM audit_events WHERE request_id = ? AND type = 'vote.refused' ORDER BY seq")
-    .all(id)
-    .map((r) => (JSON.parse((r as { data: string }).data) as { refusal: string }).refusal);
-}
+const refusalsOf = (id: string) => auditRefusals(h.server, id);
 
 describe('self-approval', () => {
   it('is refused by Slack user ID', async () => {
@@ -49,7 +51,7 @@ describe('self-approval', () => {
       'You requested this change, so someone else has to approve it.',
     );
     expect((await status(id)).status).toBe('pending');
-    expect(auditRefusals(id)).toEqual(['requester']);
+    expect(await refusalsOf(id)).toEqual(['requester']);
   });
 
   it('is refused when the request named only an email and that Slack account clicks', async () => {
@@ -198,9 +200,13 @@ describe('racing clicks', () => {
         return s.status === 'approved' ? s : null;
       }, 'the decision');
       expect(final.votes).toHaveLength(1);
-      const decisions = h.server.database.sqlite
-        .prepare("SELECT count(*) AS n FROM audit_events WHERE request_id = ? AND type = 'request.approved'")
-        .get(id) as { n: number };
+      const decisions = {
+        n: await sqlValue<number>(
+          h.server,
+          "SELECT count(*) AS n FROM audit_events WHERE request_id = ? AND type = 'request.approved'",
+          id,
+        ),
+      };
       expect(decisions.n).toBe(1);
       await waitFor(() => buttonsOf(card.blocks).length === 0, 'the final card');
       await waitFor(() => h.slack.thread(card.ts).length >= 2, 'vote and outcome replies');

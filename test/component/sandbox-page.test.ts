@@ -140,7 +140,7 @@ describe('the /sandbox page server', () => {
     };
     expect((await post(s, '/sandbox/api/click', click)).status).toBe(200);
     await waitFor(() => buttonsOf(cardOf(s, id).blocks).length === 0, 'the decided card');
-    expect(s.server.approvals.requests.get(id)?.status).toBe('approved');
+    expect((await s.server.approvals.requests.get(id))?.status).toBe('approved');
     const again = await post(s, '/sandbox/api/click', { ...click, as: 'U0ADA' });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: string }).error).toBe('button_not_found');
@@ -154,7 +154,10 @@ describe('the /sandbox page server', () => {
     expect(buttonsOf(home.blocks as unknown[])).toEqual(['approve', 'deny']);
     const click = { as: 'U0BEN', place: { home: true }, blockId: `home_vote:${id}`, actionId: 'approve' };
     expect((await post(s, '/sandbox/api/click', click)).status).toBe(200);
-    await waitFor(() => s.server.approvals.requests.get(id)?.status === 'approved', 'the approval from Home');
+    await waitFor(
+      async () => (await s.server.approvals.requests.get(id))?.status === 'approved',
+      'the approval from Home',
+    );
     await waitFor(
       () => JSON.stringify(s.slack.homes.get('U0BEN')).includes('Your approval was recorded'),
       'the Home tab republished with a notice',
@@ -196,8 +199,8 @@ describe('the /sandbox page server', () => {
     });
     expect(await sent.json()).toEqual({ ok: true });
     expect(s.slack.views.has(open.id)).toBe(false);
-    await waitFor(() => s.server.approvals.requests.get(id)?.status === 'denied', 'the denial');
-    expect(s.server.approvals.requests.get(id)?.reason).toBe('Not this week.');
+    await waitFor(async () => (await s.server.approvals.requests.get(id))?.status === 'denied', 'the denial');
+    expect((await s.server.approvals.requests.get(id))?.reason).toBe('Not this week.');
   });
 
   it('streams a snapshot, then each change, to the page of the person acting', async () => {

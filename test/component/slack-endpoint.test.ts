@@ -1,7 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, PEOPLE, requestBody, SIGNING_SECRET, startHarness } from '../support/harness.js';
+import {
+  type Harness,
+  PEOPLE,
+  requestBody,
+  SIGNING_SECRET,
+  sqlRows,
+  startHarness,
+} from '../support/harness.js';
 import { cardOf, waitFor } from '../support/slack-user.js';
 
 let h: Harness;
@@ -113,9 +120,11 @@ describe('/slack/events: every spelling meets the same checks before Bolt', () =
       }
     }
     // Nothing reached the vote listener: no vote, no refusal, still pending.
-    const events = h.server.database.sqlite
-      .prepare(`SELECT type FROM audit_events WHERE request_id = ? AND type LIKE 'vote.%'`)
-      .all(id);
+    const events = await sqlRows(
+      h.server,
+      `SELECT type FROM audit_events WHERE request_id = ? AND type LIKE 'vote.%'`,
+      id,
+    );
     expect(events).toEqual([]);
     expect((await h.api.request(id)).body).toMatchObject({ status: 'pending', votes: [] });
     // The same click, signed now, on the canonical path, is a vote: the refusals above were the timestamp.

@@ -143,7 +143,10 @@ describe('the server over Socket Mode', () => {
   it('takes votes, the deny modal (with its errors), slash commands and the Home tab as envelopes', async () => {
     const id = await create();
     expect((await click(h, PEOPLE.bob.id, id, 'approve')).status).toBe(200);
-    await waitFor(() => h.server.approvals.requests.get(id)?.status === 'approved', 'the approval');
+    await waitFor(
+      async () => (await h.server.approvals.requests.get(id))?.status === 'approved',
+      'the approval',
+    );
 
     const other = await create();
     const empty = await submitDeny(h, PEOPLE.carol.id, other, '   ');
@@ -152,7 +155,10 @@ describe('the server over Socket Mode', () => {
       errors: { reason: expect.any(String) },
     });
     await submitDeny(h, PEOPLE.carol.id, other, 'not during the freeze');
-    await waitFor(() => h.server.approvals.requests.get(other)?.status === 'denied', 'the denial');
+    await waitFor(
+      async () => (await h.server.approvals.requests.get(other))?.status === 'denied',
+      'the denial',
+    );
 
     const reply = await slashCommand(h, PEOPLE.bob.id, 'help');
     expect(reply.text).toContain('/approvals');
@@ -169,7 +175,10 @@ describe('the server over Socket Mode', () => {
     await waitFor(() => (h.socket?.hellos ?? 0) > before && h.socket?.connections === 1, 'a new connection');
     const id = await create();
     await click(h, PEOPLE.bob.id, id, 'approve');
-    await waitFor(() => h.server.approvals.requests.get(id)?.status === 'approved', 'the approval');
+    await waitFor(
+      async () => (await h.server.approvals.requests.get(id))?.status === 'approved',
+      'the approval',
+    );
   });
 
   it('reconnects after a network loss, retrying while apps.connections.open fails', async () => {
@@ -188,7 +197,10 @@ describe('the server over Socket Mode', () => {
     await waitFor(() => socket.hellos > before, 'a new connection', 15_000);
     const id = await create();
     await click(h, PEOPLE.dave.id, id, 'approve');
-    await waitFor(() => h.server.approvals.requests.get(id)?.status === 'approved', 'the approval');
+    await waitFor(
+      async () => (await h.server.approvals.requests.get(id))?.status === 'approved',
+      'the approval',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
-import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
+import { auditRefusals, type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { cardOf, click, openHome, slashCommand, submitDeny, textOf, waitFor } from '../support/slack-user.js';
 
 /**
@@ -10,12 +10,7 @@ import { cardOf, click, openHome, slashCommand, submitDeny, textOf, waitFor } fr
  */
 const { bob, partner } = PEOPLE;
 
-function refusals(h: Harness, id: string): string[] {
-  return h.server.database.sqlite
-    .prepare("SELECT data FROM audit_events WHERE request_id = ? AND type = 'vote.refused' ORDER BY seq")
-    .all(id)
-    .map((r) => (JSON.parse((r as { data: string }).data) as { refusal: string }).refusal);
-}
+const refusals = (h: Harness, id: string) => auditRefusals(h.server, id);
 
 async function create(h: Harness, over: Record<string, unknown> = {}): Promise<string> {
   const res = await h.api.create(requestBody(over));
@@ -39,7 +34,7 @@ describe('users of another workspace (Slack Connect)', () => {
     const told = await waitFor(() => h.slack.ephemerals(partner.id)[before], 'the private refusal');
     expect(String(told.args.text)).toMatch(/Only members of the workspace where Countersign is installed/);
     expect((await h.api.request(id)).body).toMatchObject({ status: 'pending', votes: [] });
-    expect(refusals(h, id)).toEqual(['other_workspace']);
+    expect(await refusals(h, id)).toEqual(['other_workspace']);
     // A member still can.
     await click(h, bob.id, id, 'approve');
     await waitFor(async () => (await h.api.request(id)).body.status === 'approved', 'approval by a member');
@@ -100,8 +95,8 @@ describe('Enterprise Grid', () => {
   it('counts a member of another workspace of the same organisation, not of another organisation', async () => {
     const id = await create(h, { min_approvals: 2 });
     await click(h, 'WOTHER', id, 'approve');
-    await waitFor(() => refusals(h, id).length === 1, 'the refusal');
-    expect(refusals(h, id)).toEqual(['other_workspace']);
+    await waitFor(async () => (await refusals(h, id)).length === 1, 'the refusal');
+    expect(await refusals(h, id)).toEqual(['other_workspace']);
     await click(h, 'WSISTER', id, 'approve');
     await waitFor(async () => ((await h.api.request(id)).body.votes as unknown[]).length === 1, 'the vote');
   });

@@ -10,6 +10,7 @@ import { signedSlackHeaders } from '../../src/sandbox/slack-payloads.js';
 import { type EnvelopeType, SocketModeEmulator } from '../../src/sandbox/socket-mode.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server.js';
 import { manifestBotScopes } from '../../src/slack/manifest-scopes.js';
+import { dropStoreFor, storeEnvFor, storeRefFor } from './test-store.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const CI_SECRET = `whsec_${Buffer.from('ci-secret-key-0123456789abcdef').toString('base64')}`;
@@ -81,6 +82,8 @@ export interface Harness {
   deliver(type: EnvelopeType, body: Record<string, unknown>): Promise<{ status: number; body: string }>;
   dir: string;
   env: Record<string, string>;
+  /** The store as `verifyAuditFile` takes it: the SQLite file, or the PostgreSQL URL. */
+  storeRef: string;
   api: ApiClient;
   /** Stops the server (and, unless kept, the fake Slack and the temp folder). */
   stop(opts?: { keepSlack?: boolean; keepDir?: boolean }): Promise<void>;
@@ -98,7 +101,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     SLACK_API_URL: slack.url,
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_PATH: join(dir, 'countersign.db'),
+    ...(await storeEnvFor(dir)),
     COUNTERSIGN_CLIENTS: `ci=${CI_SECRET},agent=${AGENT_SECRET}`,
     COUNTERSIGN_DEFAULT_CHANNEL: CHANNEL,
     COUNTERSIGN_CALLBACK_ALLOW: 'http://127.0.0.1',
@@ -116,7 +119,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       ...opts.server,
     });
   } catch (err) {
-    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    if (!opts.dir) {
+      rmSync(dir, { recursive: true, force: true });
+      await dropStoreFor(dir);
+    }
     if (!opts.slack) await slack.stop();
     throw err;
   }
@@ -128,6 +134,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     socket,
     dir,
     env,
+    storeRef: storeRefFor(dir),
     api,
     async deliver(type, body) {
       if (socket) {
@@ -145,7 +152,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async stop(stopOpts = {}) {
       await server.stop({ drainMs: 200 });
       if (!stopOpts.keepSlack) await slack.stop();
-      if (!stopOpts.keepDir) rmSync(dir, { recursive: true, force: true });
+      if (!stopOpts.keepDir) {
+        rmSync(dir, { recursive: true, force: true });
+        await dropStoreFor(dir);
+      }
     },
   };
 }
@@ -263,4 +273,33 @@ export function sendToSlackEndpoint(
     'application/x-www-form-urlencoded',
     opts,
   );
+}
+
+/** Rows of plain SQL (`?` placeholders) on the server's store, whichever store it is. */
+export function sqlRows<T = Record<string, unknown>>(
+  server: Pick<RunningServer, 'store'>,
+  text: string,
+  ...params: unknown[]
+): Promise<T[]> {
+  return server.store.query<T>(text, params);
+}
+
+/** The first column of the first row (undefined when there is none). */
+export async function sqlValue<T = unknown>(
+  server: Pick<RunningServer, 'store'>,
+  text: string,
+  ...params: unknown[]
+): Promise<T | undefined> {
+  const [row] = await server.store.query<Record<string, unknown>>(text, params);
+  return row === undefined ? undefined : (Object.values(row)[0] as T);
+}
+
+/** The refusals recorded for a request (`vote.refused` events), oldest first. */
+export async function auditRefusals(server: Pick<RunningServer, 'store'>, id: string): Promise<string[]> {
+  const rows = await sqlRows<{ data: string }>(
+    server,
+    "SELECT data FROM audit_events WHERE request_id = ? AND type = 'vote.refused' ORDER BY seq",
+    id,
+  );
+  return rows.map((r) => (JSON.parse(r.data) as { refusal: string }).refusal);
 }

@@ -7,25 +7,27 @@ import { loadSigningKey } from '../../src/audit/keys.js';
 import type { Policy } from '../../src/core/policy.js';
 import { type CreateRequestInput, parseCreateRequest } from '../../src/core/request-schema.js';
 import type { Clicker } from '../../src/core/types.js';
-import { type OpenDatabase, openDatabase } from '../../src/store/db.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
 
 export interface ServiceFixture {
   approvals: Approvals;
-  database: OpenDatabase;
+  store: ReturnType<typeof openSqliteStore>;
   audit: AuditLog;
   dir: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** The approvals service on a temp database, without HTTP or Slack: for unit tests of transitions. */
-export function serviceFixture(opts: { policy?: Policy | null; dir?: string } = {}): ServiceFixture {
+export async function serviceFixture(
+  opts: { policy?: Policy | null; dir?: string } = {},
+): Promise<ServiceFixture> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'countersign-svc-'));
   const dbPath = join(dir, 'countersign.db');
-  const database = openDatabase(dbPath);
-  const audit = new AuditLog(database.db, loadSigningKey(null, dbPath));
-  database.tx(() => audit.registerKey(Date.now()));
+  const store = openSqliteStore(dbPath);
+  const audit = new AuditLog(loadSigningKey(null, dbPath));
+  await store.transaction((t) => audit.registerKey(t, Date.now()));
   const approvals = new Approvals({
-    database,
+    store,
     audit,
     defaultChannel: 'C0TEST',
     policy: opts.policy ?? null,
@@ -33,11 +35,11 @@ export function serviceFixture(opts: { policy?: Policy | null; dir?: string } = 
   });
   return {
     approvals,
-    database,
+    store,
     audit,
     dir,
-    close() {
-      database.close();
+    async close() {
+      await store.close();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -60,9 +62,13 @@ export function input(over: Record<string, unknown> = {}): CreateRequestInput {
 }
 
 /** Creates a pending request at `now`; returns its id. */
-export function createAt(f: ServiceFixture, now: number, over: Record<string, unknown> = {}): string {
+export async function createAt(
+  f: ServiceFixture,
+  now: number,
+  over: Record<string, unknown> = {},
+): Promise<string> {
   seq += 1;
-  const result = f.approvals.submit('ci', `msg_${seq}_${now}`, `sha${seq}`, input(over), now);
+  const result = await f.approvals.submit('ci', `msg_${seq}_${now}`, `sha${seq}`, input(over), now);
   if (result.kind !== 'created') throw new Error(`not created: ${result.kind}`);
   return result.request.id;
 }

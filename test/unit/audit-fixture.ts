@@ -11,38 +11,41 @@ import type { ExportRow } from '../../src/audit/export.js';
 import { loadSigningKey, type SigningKey } from '../../src/audit/keys.js';
 import { type CreateRequestInput, parseCreateRequest } from '../../src/core/request-schema.js';
 import type { Clicker } from '../../src/core/types.js';
-import { type OpenDatabase, openDatabase } from '../../src/store/db.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { person, TEST_WORKSPACE } from '../support/service.js';
 
 /** The approvals service, audit log and checkpoints on a temp database: no HTTP, no Slack. */
 export interface AuditFixture {
   dir: string;
   dbPath: string;
-  database: OpenDatabase;
+  /** The store (its `sqlite` connection for direct reads). */
+  database: ReturnType<typeof openSqliteStore>;
   key: SigningKey;
   audit: AuditLog;
   approvals: Approvals;
   checkpoints: Checkpointer;
   /** Closes the database (the folder stays until `remove`). */
-  close(): void;
-  remove(): void;
+  close(): Promise<void>;
+  remove(): Promise<void>;
 }
 
-export function auditFixture(opts: { dir?: string; keyPem?: string; now?: number } = {}): AuditFixture {
+export async function auditFixture(
+  opts: { dir?: string; keyPem?: string; now?: number } = {},
+): Promise<AuditFixture> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'countersign-audit-'));
   const dbPath = join(dir, 'countersign.db');
   const key = loadSigningKey(opts.keyPem ?? null, dbPath);
-  const database = openDatabase(dbPath);
-  const audit = new AuditLog(database.db, key);
-  database.tx(() => audit.registerKey(opts.now ?? Date.now()));
+  const database = openSqliteStore(dbPath);
+  const audit = new AuditLog(key);
+  await database.transaction((t) => audit.registerKey(t, opts.now ?? Date.now()));
   const approvals = new Approvals({
-    database,
+    store: database,
     audit,
     defaultChannel: 'C0TEST',
     policy: null,
     workspace: TEST_WORKSPACE,
   });
-  const checkpoints = new Checkpointer({ database, audit });
+  const checkpoints = new Checkpointer({ store: database, audit });
   return {
     dir,
     dbPath,
@@ -52,8 +55,8 @@ export function auditFixture(opts: { dir?: string; keyPem?: string; now?: number
     approvals,
     checkpoints,
     close: () => database.close(),
-    remove: () => {
-      database.close();
+    remove: async () => {
+      await database.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -80,9 +83,13 @@ export function clicker(userId: string, over: Partial<Clicker> = {}): Clicker {
 
 let webhook = 0;
 
-export function submit(f: AuditFixture, now: number, over: Record<string, unknown> = {}): string {
+export async function submit(
+  f: Pick<AuditFixture, 'approvals'>,
+  now: number,
+  over: Record<string, unknown> = {},
+): Promise<string> {
   webhook += 1;
-  const result = f.approvals.submit(
+  const result = await f.approvals.submit(
     'ci',
     `msg_${webhook}`,
     `${'ab'.repeat(31)}${webhook % 100}`,
@@ -97,32 +104,32 @@ export function submit(f: AuditFixture, now: number, over: Record<string, unknow
  * A realistic log: every kind of decision, refusals, a policy-free quorum of two, an expiry, a
  * cancel, and checkpoints in between. Times advance one second per step from `start`.
  */
-export function buildLog(f: AuditFixture, start = Date.UTC(2025, 0, 1)): number {
+export async function buildLog(f: AuditFixture, start = Date.UTC(2025, 0, 1)): Promise<number> {
   let now = start;
   const tick = () => {
     now += 1000;
     return now;
   };
-  const a = submit(f, tick());
-  f.approvals.vote(a, clicker('UALICE'), { decision: 'approve' }, tick()); // refused: requester
-  f.approvals.vote(a, clicker('UBOB'), { decision: 'approve' }, tick()); // approved
-  const b = submit(f, tick(), { min_approvals: 2 });
-  f.approvals.vote(b, clicker('UBOB'), { decision: 'approve' }, tick());
-  f.approvals.vote(b, clicker('UBOB'), { decision: 'approve' }, tick()); // refused: already voted
-  f.checkpoints.take(tick(), 'periodic');
-  f.approvals.vote(b, clicker('UCAROL'), { decision: 'approve' }, tick()); // approved, 2 of 2
-  const c = submit(f, tick());
-  f.approvals.vote(c, clicker('UDAVE'), { decision: 'deny', reason: 'not during the freeze' }, tick());
-  const d = submit(f, tick());
-  f.approvals.cancel(d, 'client:ci', 'superseded', tick(), 'ci');
-  const e = submit(f, tick(), { ttl_seconds: 10 });
+  const a = await submit(f, tick());
+  await f.approvals.vote(a, clicker('UALICE'), { decision: 'approve' }, tick()); // refused: requester
+  await f.approvals.vote(a, clicker('UBOB'), { decision: 'approve' }, tick()); // approved
+  const b = await submit(f, tick(), { min_approvals: 2 });
+  await f.approvals.vote(b, clicker('UBOB'), { decision: 'approve' }, tick());
+  await f.approvals.vote(b, clicker('UBOB'), { decision: 'approve' }, tick()); // refused: already voted
+  await f.checkpoints.take(tick(), 'periodic');
+  await f.approvals.vote(b, clicker('UCAROL'), { decision: 'approve' }, tick()); // approved, 2 of 2
+  const c = await submit(f, tick());
+  await f.approvals.vote(c, clicker('UDAVE'), { decision: 'deny', reason: 'not during the freeze' }, tick());
+  const d = await submit(f, tick());
+  await f.approvals.cancel(d, 'client:ci', 'superseded', tick(), 'ci');
+  const e = await submit(f, tick(), { ttl_seconds: 10 });
   now += 20_000;
-  f.approvals.expireDue(tick());
-  f.checkpoints.take(tick(), 'periodic');
-  const g = submit(f, tick());
-  f.approvals.vote(g, clicker('UGUEST', { isRestricted: true }), { decision: 'approve' }, tick());
-  f.approvals.vote(g, clicker('UCAROL'), { decision: 'approve' }, tick());
-  f.checkpoints.take(tick(), 'shutdown');
+  await f.approvals.expireDue(tick());
+  await f.checkpoints.take(tick(), 'periodic');
+  const g = await submit(f, tick());
+  await f.approvals.vote(g, clicker('UGUEST', { isRestricted: true }), { decision: 'approve' }, tick());
+  await f.approvals.vote(g, clicker('UCAROL'), { decision: 'approve' }, tick());
+  await f.checkpoints.take(tick(), 'shutdown');
   void e;
   return now;
 }

@@ -16,13 +16,13 @@ import {
 } from './audit-fixture.js';
 
 const open: AuditFixture[] = [];
-function fixture(opts: Parameters<typeof auditFixture>[0] = {}): AuditFixture {
-  const f = auditFixture(opts);
+async function fixture(opts: Parameters<typeof auditFixture>[0] = {}): Promise<AuditFixture> {
+  const f = await auditFixture(opts);
   open.push(f);
   return f;
 }
-afterEach(() => {
-  for (const f of open.splice(0)) f.remove();
+afterEach(async () => {
+  for (const f of open.splice(0)) await f.remove();
 });
 
 function rows(f: AuditFixture) {
@@ -31,8 +31,8 @@ function rows(f: AuditFixture) {
 const dataOf = (e: { data: string }) => JSON.parse(e.data) as Record<string, unknown>;
 
 describe('key registration and rotation', () => {
-  it('the first start registers the key, with its public half in the chain', () => {
-    const f = fixture();
+  it('the first start registers the key, with its public half in the chain', async () => {
+    const f = await fixture();
     const [first] = rows(f);
     expect(first).toMatchObject({ seq: 1, type: 'audit.key_registered', actor: 'system' });
     expect(dataOf(first as { data: string })).toEqual({
@@ -41,17 +41,17 @@ describe('key registration and rotation', () => {
       source: expect.stringMatching(/^generated:.*audit-signing-key\.pem$/),
       previous_key_id: null,
     });
-    expect(f.database.tx(() => f.audit.registerKey(Date.now()))).toBe('unchanged');
+    expect(await f.database.transaction((t) => f.audit.registerKey(t, Date.now()))).toBe('unchanged');
     expect(rows(f)).toHaveLength(1);
   });
 
   it('a new AUDIT_SIGNING_KEY is registered; old keys stay and old signatures still verify', async () => {
-    const a = fixture();
-    buildLog(a);
+    const a = await fixture();
+    await buildLog(a);
     const keyA = a.key.keyId;
-    a.close();
+    await a.close();
     const pemB = newKeyPem();
-    const b = fixture({ dir: a.dir, keyPem: pemB });
+    const b = await fixture({ dir: a.dir, keyPem: pemB });
     expect(b.key.keyId).not.toBe(keyA);
     const registration = rows(b).at(-1);
     expect(registration?.type).toBe('audit.key_registered');
@@ -60,9 +60,9 @@ describe('key registration and rotation', () => {
       previous_key_id: keyA,
       source: 'AUDIT_SIGNING_KEY',
     });
-    const id = submit(b, Date.now());
-    b.approvals.vote(id, clicker('UBOB'), { decision: 'approve' }, Date.now());
-    b.checkpoints.take(Date.now(), 'manual');
+    const id = await submit(b, Date.now());
+    await b.approvals.vote(id, clicker('UBOB'), { decision: 'approve' }, Date.now());
+    await b.checkpoints.take(Date.now(), 'manual');
     const keys = b.database.sqlite.prepare('SELECT key_id FROM audit_keys ORDER BY created_at').pluck().all();
     expect(keys).toEqual([keyA, b.key.keyId]);
     const signers = new Set(
@@ -71,17 +71,17 @@ describe('key registration and rotation', () => {
         .filter((k) => k !== null),
     );
     expect(signers).toEqual(new Set([keyA, b.key.keyId]));
-    b.close();
+    await b.close();
 
     // Back to the first key: announced as a re-activation, no second registration.
-    const again = fixture({ dir: a.dir, keyPem: readKey(a.dir) });
+    const again = await fixture({ dir: a.dir, keyPem: readKey(a.dir) });
     expect(again.key.keyId).toBe(keyA);
     expect(rows(again).at(-1)).toMatchObject({ type: 'audit.key_activated' });
     expect(dataOf(rows(again).at(-1) as { data: string })).toMatchObject({
       key_id: keyA,
       previous_key_id: b.key.keyId,
     });
-    again.close();
+    await again.close();
     const result = await verifyAuditFile(again.dbPath);
     expect(result).toMatchObject({ ok: true, summary: { keys: 2 } });
   });
@@ -94,19 +94,23 @@ function readKey(dir: string): string {
 }
 
 describe('the policy in force at start', () => {
-  it('is recorded when it differs from the last recorded one', () => {
-    const f = fixture();
+  it('is recorded when it differs from the last recorded one', async () => {
+    const f = await fixture();
     const record = (p: { path: string; hash: string } | null) =>
-      f.database.tx(() => f.audit.recordPolicyInForce(p, Date.now()));
-    expect(record(null)).toBe(false);
-    expect(record({ path: 'policy.yml', hash: 'h1' })).toBe(true);
-    expect(record({ path: 'policy.yml', hash: 'h1' })).toBe(false);
-    f.database.tx(() =>
-      f.audit.append({ type: 'config.policy_reloaded', actor: 'system', data: { path: 'p', hash: 'h2' } }, 1),
+      f.database.transaction((t) => f.audit.recordPolicyInForce(t, p, Date.now()));
+    expect(await record(null)).toBe(false);
+    expect(await record({ path: 'policy.yml', hash: 'h1' })).toBe(true);
+    expect(await record({ path: 'policy.yml', hash: 'h1' })).toBe(false);
+    await f.database.transaction((t) =>
+      f.audit.append(
+        t,
+        { type: 'config.policy_reloaded', actor: 'system', data: { path: 'p', hash: 'h2' } },
+        1,
+      ),
     );
-    expect(record({ path: 'policy.yml', hash: 'h2' })).toBe(false);
-    expect(record({ path: 'policy.yml', hash: 'h3' })).toBe(true);
-    expect(record(null)).toBe(true);
+    expect(await record({ path: 'policy.yml', hash: 'h2' })).toBe(false);
+    expect(await record({ path: 'policy.yml', hash: 'h3' })).toBe(true);
+    expect(await record(null)).toBe(true);
     const loaded = rows(f)
       .filter((e) => e.type === 'config.policy_loaded')
       .map(dataOf);
@@ -119,19 +123,19 @@ describe('the policy in force at start', () => {
 });
 
 describe('checkpoints', () => {
-  it('a checkpoint is the signed audit.checkpoint event, stored with its seq, hash, time and signature', () => {
-    const f = fixture();
+  it('a checkpoint is the signed audit.checkpoint event, stored with its seq, hash, time and signature', async () => {
+    const f = await fixture();
     const seen: number[] = [];
     const checkpoints = new Checkpointer({
-      database: f.database,
+      store: f.database,
       audit: f.audit,
-      onCheckpoint: (cp) => {
+      onCheckpoint: async (_t, cp) => {
         expect(f.database.sqlite.inTransaction).toBe(true);
         seen.push(cp.seq);
       },
     });
-    submit(f, 1_000);
-    const cp = checkpoints.take(2_000, 'periodic');
+    await submit(f, 1_000);
+    const cp = await checkpoints.take(2_000, 'periodic');
     if (!cp) throw new Error('no checkpoint');
     const event = rows(f).at(-1);
     expect(event).toMatchObject({ seq: cp.seq, hash: cp.hash, at: 2_000, type: 'audit.checkpoint' });
@@ -151,14 +155,14 @@ describe('checkpoints', () => {
     expect(seen).toEqual([cp.seq]);
   });
 
-  it('is taken only when something was recorded since the last one', () => {
-    const f = fixture();
-    const first = f.checkpoints.take(1, 'periodic');
+  it('is taken only when something was recorded since the last one', async () => {
+    const f = await fixture();
+    const first = await f.checkpoints.take(1, 'periodic');
     expect(first).not.toBeNull();
-    expect(f.checkpoints.take(2, 'periodic')).toBeNull();
-    expect(f.checkpoints.take(3, 'shutdown')).toBeNull();
-    submit(f, 4);
-    const second = f.checkpoints.take(5, 'shutdown');
+    expect(await f.checkpoints.take(2, 'periodic')).toBeNull();
+    expect(await f.checkpoints.take(3, 'shutdown')).toBeNull();
+    await submit(f, 4);
+    const second = await f.checkpoints.take(5, 'shutdown');
     expect(second?.seq).toBe((first?.seq ?? 0) + 2);
     expect(dataOf(rows(f).at(-1) as { data: string })).toEqual({
       reason: 'shutdown',
@@ -167,7 +171,7 @@ describe('checkpoints', () => {
   });
 
   it('the timer takes periodic checkpoints and stops', async () => {
-    const f = fixture();
+    const f = await fixture();
     const taken: number[] = [];
     const timer = f.checkpoints.schedule({
       intervalMs: 10,
@@ -178,21 +182,21 @@ describe('checkpoints', () => {
       afterTake: (cp) => taken.push(cp.seq),
     });
     await new Promise((r) => setTimeout(r, 60));
-    submit(f, Date.now());
+    await submit(f, Date.now());
     await new Promise((r) => setTimeout(r, 60));
     timer.stop();
     expect(taken).toHaveLength(2);
     const count = () => f.database.sqlite.prepare('SELECT count(*) FROM audit_checkpoints').pluck().get();
     expect(count()).toBe(2);
-    submit(f, Date.now());
+    await submit(f, Date.now());
     await new Promise((r) => setTimeout(r, 40));
     expect(count()).toBe(2);
   });
 
-  it('an empty log gets no checkpoint', () => {
-    const f = fixture();
+  it('an empty log gets no checkpoint', async () => {
+    const f = await fixture();
     f.database.sqlite.prepare('DELETE FROM audit_events').run();
-    expect(f.checkpoints.take(1, 'manual')).toBeNull();
+    expect(await f.checkpoints.take(1, 'manual')).toBeNull();
     void AuditLog;
   });
 });

@@ -52,7 +52,7 @@ describe('random sequences of create / vote / deny / expire / cancel', () => {
     const seen = new Set<string>();
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
-        const f = auditFixture({ now: Date.UTC(2025, 0, 1) });
+        const f = await auditFixture({ now: Date.UTC(2025, 0, 1) });
         let approvals = f.approvals;
         let audit = f.audit;
         let now = Date.UTC(2025, 0, 1);
@@ -62,34 +62,35 @@ describe('random sequences of create / vote / deny / expire / cancel', () => {
             now += 1000;
             switch (o.op) {
               case 'create':
-                ids.push(submit({ ...f, approvals }, now, { min_approvals: o.min, ttl_seconds: o.ttl }));
+                ids.push(await submit({ approvals }, now, { min_approvals: o.min, ttl_seconds: o.ttl }));
                 break;
               case 'approve':
               case 'deny': {
                 const id = ids[o.req % Math.max(ids.length, 1)];
                 if (!id) break;
                 const reason = o.op === 'deny' && o.reason ? 'too risky today' : null;
-                approvals.vote(id, clicker(USERS[o.user] ?? 'UBOB'), { decision: o.op, reason }, now);
+                await approvals.vote(id, clicker(USERS[o.user] ?? 'UBOB'), { decision: o.op, reason }, now);
                 break;
               }
               case 'cancel': {
                 const id = ids[o.req % Math.max(ids.length, 1)];
-                if (id) approvals.cancel(id, 'client:ci', 'withdrawn', now, 'ci');
+                if (id) await approvals.cancel(id, 'client:ci', 'withdrawn', now, 'ci');
                 break;
               }
               case 'expire':
                 now += o.seconds * 1000;
-                approvals.expireDue(now);
+                await approvals.expireDue(now);
                 break;
               case 'checkpoint':
-                f.checkpoints.take(now, 'periodic');
+                await f.checkpoints.take(now, 'periodic');
                 break;
               case 'rotate': {
                 // A restart with a new AUDIT_SIGNING_KEY: same database, new key.
-                audit = new AuditLog(f.database.db, loadSigningKey(newKeyPem(), f.dbPath));
-                f.database.tx(() => audit.registerKey(now));
+                const next = new AuditLog(loadSigningKey(newKeyPem(), f.dbPath));
+                audit = next;
+                await f.database.transaction((t) => next.registerKey(t, now));
                 approvals = new Approvals({
-                  database: f.database,
+                  store: f.database,
                   audit,
                   defaultChannel: 'C0TEST',
                   policy: null,
@@ -153,7 +154,7 @@ describe('random sequences of create / vote / deny / expire / cancel', () => {
             expect(JSON.parse(e?.data ?? '{}').user).toMatchObject({ id: v.user_id, team_id: 'T0FAKE' });
           }
         } finally {
-          f.remove();
+          await f.remove();
         }
       }),
       { numRuns: 60 },

@@ -21,10 +21,10 @@ let n = 0;
 /** Another Ed25519 key: an attacker's, or a key the server never used. */
 const other = loadSigningKey(newKeyPem(), ':memory:');
 
-beforeAll(() => {
-  f = auditFixture();
-  buildLog(f);
-  f.close();
+beforeAll(async () => {
+  f = await auditFixture();
+  await buildLog(f);
+  await f.close();
 });
 afterAll(() => f.remove());
 

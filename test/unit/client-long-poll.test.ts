@@ -77,7 +77,7 @@ describe('GET /api/v1/requests/:id?wait=N', () => {
     const id = await pending({ ttl_seconds: 10 });
     const get = await heldGet(id);
     const before = performance.now();
-    expect(h.server.approvals.expireDue(Date.now() + 20_000)).toBe(1);
+    expect(await h.server.approvals.expireDue(Date.now() + 20_000)).toBe(1);
     const res = await get.res;
     expect(res.body.status).toBe('expired');
     expect(get.answered() - before).toBeLessThan(WOKEN_BEFORE_MS);

@@ -5,15 +5,15 @@ import { input, type ServiceFixture, serviceFixture } from '../support/service.j
 
 const T0 = 1_800_000_000_000;
 let f: ServiceFixture;
-beforeEach(() => {
-  f = serviceFixture();
+beforeEach(async () => {
+  f = await serviceFixture();
 });
 afterEach(() => f.close());
 
 const count = (table: string) =>
-  f.database.sqlite.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  f.store.sqlite.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
-describe('group commit (txGrouped / submitGrouped)', () => {
+describe('group commit (transactionGrouped / submitGrouped)', () => {
   it('commits the calls of one turn together; a throw undoes and rejects only its own', async () => {
     // Another connection sees nothing of the group until its one COMMIT.
     const reader = new Database(join(f.dir, 'countersign.db'), { readonly: true });
@@ -22,23 +22,23 @@ describe('group commit (txGrouped / submitGrouped)', () => {
     const before = count('requests');
     const results = await Promise.allSettled([
       f.approvals.submitGrouped('ci', 'msg_a', 'a'.repeat(64), input({ title: 'A' }), T0),
-      f.database.txGrouped(() => {
-        f.database.sqlite.prepare("INSERT INTO audit_keys VALUES ('k', 'pem', 0)").run();
+      f.store.transactionGrouped(async () => {
+        f.store.sqlite.prepare("INSERT INTO audit_keys VALUES ('k', 'pem', 0)").run();
         throw new Error('boom');
       }),
       f.approvals.submitGrouped('ci', 'msg_b', 'b'.repeat(64), input({ title: 'B' }), T0),
-      f.database.txGrouped(seen),
+      f.store.transactionGrouped(async () => seen()),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(results[3]).toEqual({ status: 'fulfilled', value: 0 });
     expect(seen()).toBe(1);
     reader.close();
     expect(count('requests')).toBe(before + 2);
-    expect(
-      f.database.sqlite.prepare("SELECT count(*) FROM audit_keys WHERE key_id = 'k'").pluck().get(),
-    ).toBe(0);
+    expect(f.store.sqlite.prepare("SELECT count(*) FROM audit_keys WHERE key_id = 'k'").pluck().get()).toBe(
+      0,
+    );
     // The audit chain stays one chain across the group.
-    const seqs = f.database.sqlite
+    const seqs = f.store.sqlite
       .prepare('SELECT seq FROM audit_events ORDER BY seq')
       .pluck()
       .all() as number[];
@@ -59,23 +59,40 @@ describe('group commit (txGrouped / submitGrouped)', () => {
   });
 });
 
-describe('outbox due rows', () => {
-  it('skips blocked lanes and keeps id order within a lane', () => {
-    const now = T0;
-    f.approvals.outbox.enqueue(
-      [
-        { kind: 'k', requestId: 'r1', lane: 'slack:C1', payload: {} },
-        { kind: 'k', requestId: 'r2', lane: 'callback', payload: {} },
-        { kind: 'k', requestId: 'r3', lane: 'slack:C1', payload: {} },
-        { kind: 'k', requestId: 'r4', lane: 'slack:C2', payload: {} },
-      ],
-      now,
+describe('outbox claims (SQLite: in memory)', () => {
+  const rows = [
+    { kind: 'k', requestId: 'r1', lane: 'slack:C1', payload: {} },
+    { kind: 'k', requestId: 'r2', lane: 'callback', payload: {} },
+    { kind: 'k', requestId: 'r3', lane: 'slack:C1', payload: {} },
+    { kind: 'k', requestId: 'r4', lane: 'slack:C2', payload: {} },
+    { kind: 'k', requestId: 'r2', lane: 'callback', payload: {} },
+  ];
+  const names = (list: { lane: string; requestId: string | null }[]) =>
+    list.map((r) => `${r.lane}:${r.requestId}`);
+
+  it('claims one row per Slack lane, rows of a request in order, and nothing claimed twice', async () => {
+    await f.store.transaction((t) => t.outbox.enqueue(rows, T0));
+    const first = await f.store.outbox.claim('a', T0, 10, 1000);
+    expect(names(first)).toEqual(['slack:C1:r1', 'callback:r2', 'slack:C2:r4']);
+    expect(await f.store.outbox.claim('b', T0, 10, 1000)).toEqual([]);
+    expect(await f.store.outbox.claim('a', T0 - 1, 10, 1000)).toEqual([]); // not due yet
+    await f.store.transaction((t) =>
+      t.outbox.markDone(
+        first.map((r) => r.id),
+        T0,
+      ),
     );
-    const lanes = (blocked: string[]) =>
-      f.approvals.outbox.due(now, 10, blocked).map((r) => `${r.lane}:${r.requestId}`);
-    expect(lanes([])).toEqual(['slack:C1:r1', 'callback:r2', 'slack:C1:r3', 'slack:C2:r4']);
-    expect(lanes(['slack:C1'])).toEqual(['callback:r2', 'slack:C2:r4']);
-    expect(f.approvals.outbox.due(now, 1, [])).toHaveLength(3); // at most `limit` per lane
-    expect(f.approvals.outbox.due(now - 1, 10, [])).toEqual([]); // not due yet
+    expect(names(await f.store.outbox.claim('b', T0, 10, 1000))).toEqual(['slack:C1:r3', 'callback:r2']);
+  });
+
+  it('takes over a claim whose lease ran out, and skips a paused lane until the pause ends', async () => {
+    await f.store.transaction((t) => t.outbox.enqueue(rows.slice(0, 1), T0));
+    expect(await f.store.outbox.claim('dead', T0, 10, 1000)).toHaveLength(1);
+    expect(await f.store.outbox.claim('b', T0 + 999, 10, 1000)).toEqual([]);
+    expect(names(await f.store.outbox.claim('b', T0 + 1000, 10, 1000))).toEqual(['slack:C1:r1']);
+    await f.store.outbox.release('b');
+    await f.store.outbox.pauseLane('slack:C1', T0 + 5000);
+    expect(await f.store.outbox.claim('c', T0 + 4999, 10, 1000)).toEqual([]);
+    expect(await f.store.outbox.claim('c', T0 + 5000, 10, 1000)).toHaveLength(1);
   });
 });

@@ -1,0 +1,191 @@
+import { and, asc, count, eq, gt, inArray, isNull, lte, min, notInArray, or, sql } from 'drizzle-orm';
+import { serialLane } from './outbox-repo.js';
+import type { OutboxRow } from './outbox-rows.js';
+import type { PgDb } from './pg-db.js';
+import { outbox, outboxLanes } from './schema-pg.js';
+import type { NewOutboxItem, OutboxStore } from './store.js';
+
+const open = and(isNull(outbox.doneAt), isNull(outbox.gaveUpAt));
+/** No earlier row of the same request in the same lane is still open (rows of a request run in order). */
+const noEarlierOpen = sql.raw(
+  'NOT EXISTS (SELECT 1 FROM outbox e WHERE e.request_id = outbox.request_id AND e.lane = outbox.lane AND e.id < outbox.id AND e.done_at IS NULL AND e.gave_up_at IS NULL)',
+);
+const unclaimed = (now: number) => or(isNull(outbox.claimedUntil), lte(outbox.claimedUntil, now));
+
+/**
+ * The outbox on PostgreSQL, shared by every replica. A claim is a committed lease (`claimed_by`,
+ * `claimed_until`): rows are picked `FOR UPDATE SKIP LOCKED`, so replicas claiming at the same
+ * moment take different rows, and a replica that dies leaves rows whose lease simply runs out.
+ * A Slack lane runs one row at a time across replicas: its claim happens under a transaction
+ * advisory lock on the lane, after checking no live claim holds a row of it. A 429 pauses a lane
+ * for all in `outbox_lanes`.
+ */
+export class PgOutbox implements OutboxStore {
+  constructor(
+    private readonly db: PgDb,
+    /** Runs `fn` in a transaction (claims need one; the store gives it). */
+    private readonly inTx: <T>(fn: (db: PgDb) => Promise<T>) => Promise<T>,
+  ) {}
+
+  async enqueue(items: NewOutboxItem[], now: number): Promise<void> {
+    if (items.length === 0) return;
+    await this.db.insert(outbox).values(
+      items.map((i) => ({
+        kind: i.kind,
+        requestId: i.requestId,
+        lane: i.lane,
+        payload: i.payload,
+        nextAt: now,
+        createdAt: now,
+      })),
+    );
+  }
+
+  claim(owner: string, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    return this.inTx(async (db) => {
+      const paused = (
+        await db.select({ lane: outboxLanes.lane }).from(outboxLanes).where(gt(outboxLanes.pausedUntil, now))
+      ).map((r) => r.lane);
+      const ids: number[] = [];
+      for (let after = await nextLane(db, '', now); after !== null; after = await nextLane(db, after, now)) {
+        if (ids.length >= limit) break;
+        const lane = after;
+        if (paused.includes(lane)) continue;
+        const serial = serialLane(lane);
+        if (serial) {
+          const [got] = await db
+            .execute<{ ok: boolean }>(
+              sql`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.lane.' || ${lane})) AS ok`,
+            )
+            .then((r) => r.rows);
+          if (!got?.ok) continue;
+          const busy = await db
+            .select({ id: outbox.id })
+            .from(outbox)
+            .where(and(open, eq(outbox.lane, lane), gt(outbox.claimedUntil, now)))
+            .limit(1);
+          if (busy.length > 0) continue;
+        }
+        const rows = await db
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(and(open, eq(outbox.lane, lane), lte(outbox.nextAt, now), unclaimed(now), noEarlierOpen))
+          .orderBy(asc(outbox.id))
+          .limit(serial ? 1 : limit - ids.length)
+          .for('update', { skipLocked: true });
+        ids.push(...rows.map((r) => r.id));
+      }
+      if (ids.length === 0) return [];
+      const claimed = await db
+        .update(outbox)
+        .set({ claimedBy: owner, claimedUntil: now + leaseMs })
+        .where(inArray(outbox.id, ids))
+        .returning();
+      return (claimed as OutboxRow[]).sort((a, b) => a.id - b.id);
+    });
+  }
+
+  async extend(owner: string, ids: number[], until: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(outbox)
+      .set({ claimedUntil: until })
+      .where(and(inArray(outbox.id, ids), eq(outbox.claimedBy, owner)));
+  }
+
+  async release(owner: string): Promise<void> {
+    await this.db
+      .update(outbox)
+      .set({ claimedBy: null, claimedUntil: null })
+      .where(and(open, eq(outbox.claimedBy, owner)));
+  }
+
+  async pauseLane(lane: string, until: number): Promise<void> {
+    await this.db
+      .insert(outboxLanes)
+      .values({ lane, pausedUntil: until })
+      .onConflictDoUpdate({
+        target: outboxLanes.lane,
+        set: { pausedUntil: sql`greatest(${outboxLanes.pausedUntil}, excluded.paused_until)` },
+      });
+  }
+
+  async markDone(ids: number[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(outbox)
+      .set({ doneAt: now, lastError: null, claimedBy: null, claimedUntil: null })
+      .where(inArray(outbox.id, ids));
+  }
+
+  async retryLater(id: number, nextAt: number, error: string, countAttempt = true): Promise<void> {
+    await this.db
+      .update(outbox)
+      .set({
+        nextAt,
+        lastError: error.slice(0, 1000),
+        attempts: countAttempt ? sql`${outbox.attempts} + 1` : outbox.attempts,
+        claimedBy: null,
+        claimedUntil: null,
+      })
+      .where(eq(outbox.id, id));
+  }
+
+  async giveUp(id: number, now: number, error: string): Promise<void> {
+    await this.db
+      .update(outbox)
+      .set({
+        gaveUpAt: now,
+        lastError: error.slice(0, 1000),
+        attempts: sql`${outbox.attempts} + 1`,
+        claimedBy: null,
+        claimedUntil: null,
+      })
+      .where(eq(outbox.id, id));
+  }
+
+  async openIds(requestId: string, kind: string): Promise<number[]> {
+    const rows = await this.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(open, eq(outbox.requestId, requestId), eq(outbox.kind, kind)));
+    return rows.map((r) => r.id);
+  }
+
+  async anyDue(now: number): Promise<boolean> {
+    const paused = this.db
+      .select({ lane: outboxLanes.lane })
+      .from(outboxLanes)
+      .where(gt(outboxLanes.pausedUntil, now));
+    const rows = await this.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(open, lte(outbox.nextAt, now), notInArray(outbox.lane, paused)))
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  async openCount(): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(outbox).where(open);
+    return Number(row?.n ?? 0);
+  }
+
+  async openSummary(): Promise<{ rows: number; oldestCreatedAt: number | null }> {
+    const [row] = await this.db
+      .select({ rows: count(), oldest: min(outbox.createdAt) })
+      .from(outbox)
+      .where(open);
+    return { rows: Number(row?.rows ?? 0), oldestCreatedAt: row?.oldest == null ? null : Number(row.oldest) };
+  }
+}
+
+/** The first lane after `after` with due open rows (one index seek on `outbox_open_lane` per lane). */
+async function nextLane(db: PgDb, after: string, now: number): Promise<string | null> {
+  const [row] = await db
+    .select({ lane: outbox.lane })
+    .from(outbox)
+    .where(and(open, gt(outbox.lane, after), lte(outbox.nextAt, now)))
+    .orderBy(asc(outbox.lane))
+    .limit(1);
+  return row?.lane ?? null;
+}
