@@ -15,7 +15,8 @@ import { toCardView } from '../slack/card-view.js';
 import type { Identity } from '../slack/identity.js';
 
 export type Delivery =
-  | { kind: 'done' }
+  /** Delivered; `covered` names other open rows this delivery made unnecessary (marked done too). */
+  | { kind: 'done'; covered?: number[] }
   /** A precondition is not met yet (the card is not posted): try again soon without counting. */
   | { kind: 'wait'; why: string };
 
@@ -96,6 +97,12 @@ export class SlackDelivery {
     const res = await this.deps.client.chat.postMessage({ channel: r.channel, ...card, ...NO_UNFURL });
     const ts = res.ts as string;
     const channel = (res.channel as string | undefined) ?? r.channel;
+    const now = this.deps.now();
+    // Stored at once, before anything else is awaited: a replica that dies after this point leaves
+    // a card another replica will not post again (the window for a second card is this one write).
+    await this.deps.approvals.store.transaction((t) =>
+      t.requests.update(r.id, { slackChannel: channel, slackTs: ts, cardPostedAt: now }),
+    );
     let slackUrl: string | null = null;
     try {
       const link = await this.deps.client.chat.getPermalink({ channel, message_ts: ts });
@@ -103,29 +110,38 @@ export class SlackDelivery {
     } catch (err) {
       this.deps.log.warn('chat.getPermalink failed; slack_url stays empty', { requestId: r.id, error: err });
     }
-    const now = this.deps.now();
     await this.deps.approvals.store.transaction(async (t) => {
-      await t.requests.update(r.id, {
-        slackChannel: channel,
-        slackTs: ts,
-        slackUrl,
-        cardPostedAt: now,
-      });
+      await t.requests.update(r.id, { slackUrl });
       await this.deps.audit.append(
         t,
         { type: 'card.posted', requestId: r.id, actor: 'system', data: { channel, ts, permalink: slackUrl } },
-        now,
+        this.deps.now(),
       );
     });
     return { kind: 'done' };
   }
 
-  private async updateCard(request: ApprovalRequest): Promise<Delivery> {
+  /**
+   * Renders the card from one consistent reading: the request (its row held, so no change to it
+   * commits meanwhile), its votes and the card updates still queued for it. Those updates were
+   * queued by changes this rendering shows, so they are covered by it; an update queued by a later
+   * change stays and renders that. So the final state is rendered once, whatever replica runs it.
+   */
+  private async updateCard(stale: ApprovalRequest): Promise<Delivery> {
+    const read = await this.deps.approvals.store.transaction(async (t) => {
+      const request = await t.requests.getForUpdate(stale.id);
+      if (!request) return null;
+      const votes = await t.requests.votes(request.id);
+      const covered = await t.outbox.openIds(request.id, 'slack.update_card');
+      return { request, votes, covered };
+    });
+    const request = read?.request;
     // Not posted yet: the post will render the current state, so there is nothing to update.
-    if (!request.slackTs || !request.slackChannel) return { kind: 'done' };
-    const card = renderCard(await this.view(request));
+    if (!read || !request?.slackTs || !request.slackChannel)
+      return { kind: 'done', covered: read?.covered ?? [] };
+    const card = renderCard(toCardView(request, read.votes));
     await this.deps.client.chat.update({ channel: request.slackChannel, ts: request.slackTs, ...card });
-    return { kind: 'done' };
+    return { kind: 'done', covered: read.covered };
   }
 
   private async diffFile(request: ApprovalRequest): Promise<Delivery> {

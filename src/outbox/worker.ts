@@ -178,11 +178,6 @@ export class OutboxWorker {
     const payload = row.payload as OutboxPayload;
     try {
       if (payload.kind === 'callback') return await this.runCallback(row, payload);
-      // Card updates queued before this render starts are covered by it (it reads the latest state).
-      const covered =
-        payload.kind === 'slack.update_card' && row.requestId
-          ? await this.outbox.openIds(row.requestId, row.kind)
-          : [];
       const result = await this.deps.slack.deliver(payload, row.requestId);
       const now = this.deps.now();
       if (result.kind === 'wait') {
@@ -191,6 +186,8 @@ export class OutboxWorker {
         );
         return;
       }
+      // A card update covers the updates queued before the state it rendered (SlackDelivery.updateCard).
+      const covered = (result.covered ?? []).filter((id) => id !== row.id);
       await this.deps.store.transaction((t) => t.outbox.markDone([row.id, ...covered], now));
     } catch (err) {
       const now = this.deps.now();

@@ -25,6 +25,7 @@ export async function openPgAuditReader(url: string): Promise<AuditReader> {
       `cannot connect to ${where}: ${(err as Error).message}. Check DATABASE_URL.`,
     );
   }
+  client.on('error', () => {}); // a dropped connection fails the next query instead
   const close = async () => {
     await client.query('COMMIT').catch(() => {});
     client.release();

@@ -51,6 +51,10 @@ export function describePgUrl(url: string): string {
 export async function migratePg(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     const current = (await client.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s;
     if (!current) throw new Error('PostgreSQL has no current schema: check search_path in DATABASE_URL');
@@ -67,6 +71,7 @@ export async function migratePg(pool: pg.Pool): Promise<void> {
     broken = err as Error;
     throw err;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

@@ -45,6 +45,11 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     for (let attempt = 1; ; attempt++) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client has no pool listener: a dropped connection must not crash the process.
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const value = await fn(pgDrizzle(client));
@@ -63,6 +68,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     }

@@ -43,7 +43,12 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 export async function storeEnvFor(dir: string): Promise<Record<string, string>> {
   if (TEST_STORE === 'sqlite') return { DATABASE_PATH: join(dir, 'countersign.db') };
   const schema = schemaFor(dir);
-  await admin((c) => c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
+  await admin((c) =>
+    c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((err: { code?: string }) => {
+      // Replicas of one test starting together race to create it: one wins, which is all we need.
+      if (err.code !== '23505' && err.code !== '42P06') throw err;
+    }),
+  );
   return { DATABASE_PATH: join(dir, 'countersign.db'), DATABASE_URL: urlForSchema(schema) };
 }
 
