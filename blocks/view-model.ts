@@ -51,6 +51,19 @@ export interface CardView {
   policyRule: string | null;
   /** How many secret values were masked before storage. */
   redactions: number;
+  /** What a CI identity token proved about the caller (repository, ref, ...); absent or null otherwise. */
+  caller?: CardCaller | null;
+}
+
+/** The facts of an OIDC caller a card shows, each null when the token did not carry it. */
+export interface CardCaller {
+  repository: string | null;
+  ref: string | null;
+  workflow: string | null;
+  actor: string | null;
+  environment: string | null;
+  /** A link to the CI run, built only from well-formed claims. */
+  runUrl: string | null;
 }
 
 /** A message posted into the card's thread. */
