@@ -64,12 +64,12 @@ export async function startOidcIssuer(opts: { audience?: string } = {}): Promise
       if (req.headers.authorization !== `bearer ${GITHUB_REQUEST_TOKEN}`)
         return send(403, { message: 'bad request token' });
       const audience = new URL(path, 'http://x').searchParams.get('audience');
-      void issuer.token({ claims: { ...(audience ? { aud: audience } : {}), ...issuer.githubClaims } }).then(
-        (token) => {
+      void issuer
+        .token({ claims: { ...(audience ? { aud: audience } : {}), ...issuer.githubClaims } })
+        .then((token) => {
           issuer.githubTokens.push({ audience, token });
           send(200, { count: 1, value: token });
-        },
-      );
+        });
       return;
     }
     if (issuer.down) return send(503, { error: 'unavailable' });
