@@ -1,6 +1,7 @@
 /** What the renderers need to know about a request. Times are Unix milliseconds. */
 
 import type { KnownBlock } from '@slack/types';
+import type { CallerFacts } from '../src/core/caller.js';
 import type { Decision, Risk, Status } from '../src/core/types.js';
 
 /** 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' */
@@ -56,15 +57,7 @@ export interface CardView {
 }
 
 /** The facts of an OIDC caller a card shows, each null when the token did not carry it. */
-export interface CardCaller {
-  repository: string | null;
-  ref: string | null;
-  workflow: string | null;
-  actor: string | null;
-  environment: string | null;
-  /** A link to the CI run, built only from well-formed claims. */
-  runUrl: string | null;
-}
+export type CardCaller = CallerFacts;
 
 /** A message posted into the card's thread. */
 export interface ThreadMessage {

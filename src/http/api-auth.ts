@@ -46,6 +46,17 @@ export const requireJson = (req: IncomingMessage, res: ServerResponse) =>
     message: 'send the body as Content-Type: application/json',
   });
 
+/** The body; a non-empty body of a call other than create must be JSON too. Null after answering. */
+async function readBodyAs(req: RoutedRequest, res: ServerResponse, as: SignedAs): Promise<Buffer | null> {
+  const body = await readBodyOrRefuse(req, res);
+  if (body === null) return null;
+  if (as === 'target_and_body' && body.length > 0 && !isJson(req)) {
+    requireJson(req, res);
+    return null;
+  }
+  return body;
+}
+
 /** A `webhook-id` sent beside a bearer token: printable ASCII, as Standard Webhooks ids are. */
 const WEBHOOK_ID = /^[\x21-\x7e]{1,200}$/;
 /** Seconds a client should wait before retrying when an issuer's keys cannot be had. */
@@ -80,12 +91,8 @@ export async function authenticate(
     refuse(req, res, 401, 'invalid_signature');
     return null;
   }
-  const body = await readBodyOrRefuse(req, res);
+  const body = await readBodyAs(req, res, as);
   if (body === null) return null;
-  if (as === 'target_and_body' && body.length > 0 && !isJson(req)) {
-    requireJson(req, res);
-    return null;
-  }
   const verified = verifySignature(headers, signedPayload(as, req.url ?? '', body), deps.clients, deps.now());
   if (!verified.ok) {
     deps.log.warn('api signature refused', { path: req.url, why: verified.why });
@@ -147,12 +154,8 @@ async function authenticateBearer(
     });
     return null;
   }
-  const body = await readBodyOrRefuse(req, res);
+  const body = await readBodyAs(req, res, as);
   if (body === null) return null;
-  if (as === 'target_and_body' && body.length > 0 && !isJson(req)) {
-    requireJson(req, res);
-    return null;
-  }
   // Every repository behind one issuer shares its client name: keys are scoped to the caller's owner.
   const key = sent ?? `oidc_${randomBytes(12).toString('hex')}`;
   return {

@@ -37,6 +37,13 @@ const audit = (type: string, requestId: string) =>
       .all(type, requestId) as string[]
   ).map((d) => JSON.parse(d) as Record<string, unknown>);
 
+/** The request once its status is `status` (a vote is recorded after Slack's ack). */
+const once = (id: string, status: string) =>
+  waitFor(async () => {
+    const r = await h.api.request(id);
+    return r.body.status === status ? r.body : null;
+  }, `${id} ${status}`);
+
 /** Creates a request with the exact body text, waits for its card, approves it as Bob. */
 async function approved(over: Record<string, unknown> = {}) {
   const text = JSON.stringify(requestBody(over));
@@ -44,10 +51,7 @@ async function approved(over: Record<string, unknown> = {}) {
   const id = created.body.id as string;
   await waitFor(() => cardOf(h, id), 'the card');
   await click(h, PEOPLE.bob.id, id, 'approve');
-  const outcome = await waitFor(async () => {
-    const r = await h.api.request(id);
-    return r.body.status === 'approved' ? r.body : null;
-  }, 'the approval');
+  const outcome = await once(id, 'approved');
   return { id, text, outcome, token: outcome.attestation as string };
 }
 
@@ -134,11 +138,7 @@ describe('the attestation of an approval', () => {
     const deniedId = denied.body.id as string;
     await waitFor(() => cardOf(h, deniedId), 'the card');
     await submitDeny(h, PEOPLE.bob.id, deniedId, 'not today');
-    const deniedNow = await waitFor(async () => {
-      const r = await h.api.request(deniedId);
-      return r.body.status === 'denied' ? r.body : null;
-    }, 'the denial');
-    expect(deniedNow.attestation).toBeNull();
+    expect((await once(deniedId, 'denied')).attestation).toBeNull();
 
     const cancelled = await h.api.create(requestBody());
     const gone = await h.api.cancel(cancelled.body.id as string);
