@@ -1,19 +1,23 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ScheduledTask } from 'node-cron';
+import { consumeRequest } from './approvals/consume.js';
 import { items } from './approvals/outbox-items.js';
 import { Approvals } from './approvals/service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CHECKPOINT_INTERVAL_MS, Checkpointer } from './audit/checkpoints.js';
 import { auditKeyWarning, loadSigningKey } from './audit/keys.js';
+import { publishedKeys } from './audit/published-keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
 import type { Resolver } from './egress/pinned-post.js';
 import { apiRoutes } from './http/api-routes.js';
 import { cliFileRoute } from './http/cli-file.js';
+import { jwksRoute } from './http/jwks-route.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
+import { Identity as CallerIdentity } from './identity/identity.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
@@ -134,18 +138,34 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     throw err;
   }
 
+  // OIDC callers on the way in, attestations of approvals on the way out (CONTRACT §11, §12).
+  const callers = new CallerIdentity(
+    { oidcIssuers: config.oidcIssuers, oidcAudience: config.oidcAudience, publicUrl: config.publicUrl },
+    key,
+    { now },
+  );
   const approvals = new Approvals({
     store,
     audit,
     defaultChannel: config.defaultChannel,
     policy,
     workspace,
+    attestor: callers,
   });
   approvals.onDecided = (r) => metrics.decided(r);
   let accepting = true;
   const routes = apiRoutes({
     approvals,
     clients: config.clients,
+    oidc: callers.oidc,
+    recordAudit: async (event) => {
+      await store
+        .transaction((t) => audit.append(t, event, now()))
+        .catch((err: unknown) => {
+          log.error('could not record an audit event', { type: event.type, error: err });
+        });
+    },
+    consume: (id, by, at) => consumeRequest({ store, audit }, id, by, at),
     callbackAllow: config.callbackAllow,
     now,
     log,
@@ -201,6 +221,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       ...instrumentRoutes(routes, metrics),
       metricsRoute(metrics, config.metricsToken),
       cliFileRoute(),
+      jwksRoute({ keys: () => publishedKeys(store), now, log }),
       ...slackRoutes,
       ...(opts.routes ?? []),
     ],

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Caller } from '../core/caller.js';
 import { decide, type Outcome, type Refusal } from '../core/decide.js';
 import { newRequestId } from '../core/ids.js';
 import { type EffectivePolicy, type Policy, resolvePolicy } from '../core/policy.js';
@@ -13,6 +14,7 @@ import type {
   Vote,
   Workspace,
 } from '../core/types.js';
+import type { Attestor } from '../identity/identity.js';
 import type { Store, Tx } from '../store/store.js';
 import { DecisionBus } from './decision-bus.js';
 import { items } from './outbox-items.js';
@@ -44,6 +46,8 @@ export interface ApprovalsOptions {
   workspace?: Workspace | null;
   /** Called after every commit that enqueued outbox rows. */
   onOutbox?: () => void;
+  /** Signs the attestation of each approval (CONTRACT §12); without one, approvals carry none. */
+  attestor?: Attestor | null;
 }
 
 /**
@@ -57,6 +61,7 @@ export class Approvals {
   readonly decisions = new DecisionBus();
   private readonly audit: AuditLog;
   private readonly defaultChannel: string | null;
+  private readonly attestor: Attestor | null;
   policy: Policy | null;
   workspace: Workspace | null;
   onOutbox: () => void;
@@ -70,6 +75,7 @@ export class Approvals {
     this.policy = opts.policy;
     this.workspace = opts.workspace ?? null;
     this.onOutbox = opts.onOutbox ?? (() => {});
+    this.attestor = opts.attestor ?? null;
     // A decision taken by another replica wakes this one's long-polls too.
     this.store.onDecision((id) => this.decisions.notify(id));
   }
@@ -112,8 +118,9 @@ export class Approvals {
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
+    caller: Caller | null = null,
   ): Promise<SubmitResult> {
-    return this.submitWith('single', client, webhookId, payloadSha256, input, now);
+    return this.submitWith('single', client, webhookId, payloadSha256, input, now, caller);
   }
 
   /**
@@ -126,8 +133,9 @@ export class Approvals {
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
+    caller: Caller | null = null,
   ): Promise<SubmitResult> {
-    return this.submitWith('grouped', client, webhookId, payloadSha256, input, now);
+    return this.submitWith('grouped', client, webhookId, payloadSha256, input, now, caller);
   }
 
   private async submitWith(
@@ -137,11 +145,13 @@ export class Approvals {
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
+    caller: Caller | null,
   ): Promise<SubmitResult> {
     // Redaction and policy are pure: done before the transaction, so it holds nothing while they run.
     const redacted = redactRequest(input);
-    const policy = resolvePolicy(this.policy, redacted.value, client);
-    const body = (t: Tx) => this.submitInTx(t, client, webhookId, payloadSha256, redacted, policy, now);
+    const policy = resolvePolicy(this.policy, redacted.value, client, caller);
+    const body = (t: Tx) =>
+      this.submitInTx(t, client, webhookId, payloadSha256, redacted, policy, now, caller);
     const result =
       commit === 'grouped' ? await this.store.transactionGrouped(body) : await this.store.transaction(body);
     if (result.kind === 'created') this.afterCommit(result.request);
@@ -157,6 +167,7 @@ export class Approvals {
     { value, count }: ReturnType<typeof redactRequest>,
     policy: EffectivePolicy,
     now: number,
+    caller: Caller | null,
   ): Promise<SubmitResult> {
     const existing = await t.requests.findByWebhookId(client, webhookId);
     if (existing) {
@@ -177,6 +188,7 @@ export class Approvals {
             rule,
             policy_hash: policy.policyHash,
             payload_sha256: payloadSha256,
+            caller,
           },
         },
         now,
@@ -224,6 +236,7 @@ export class Approvals {
       decidedAt: auto ? now : null,
       decidedBy: auto ? 'policy' : null,
       reason: auto ? `auto-approved by policy rule ${policy.rule ?? '(defaults)'}` : null,
+      caller,
     });
     const request = await mustGet(t, id);
     await this.audit.append(
@@ -234,6 +247,7 @@ export class Approvals {
         actor: `client:${client}`,
         data: {
           client,
+          caller,
           requester: value.requester,
           action: value.action,
           title: value.title,
@@ -519,7 +533,10 @@ export class Approvals {
     return final;
   }
 
-  /** The signed decision record auditors ask for. */
+  /**
+   * The signed decision record auditors ask for. An approval also gets its attestation here, stored
+   * and audited in the same transaction, and set on `r` so the callback queued next carries it.
+   */
   private async appendDecision(
     t: Tx,
     r: ApprovalRequest,
@@ -562,6 +579,12 @@ export class Approvals {
       },
       now,
     );
+    if (r.status === 'approved' && this.attestor !== null) {
+      const issued = this.attestor.issue(r, votes, now, this.policy);
+      await t.requests.update(r.id, { attestation: issued.token });
+      r.attestation = issued.token;
+      await this.audit.append(t, issued.event, now);
+    }
   }
 
   private afterCommit(request: ApprovalRequest): void {

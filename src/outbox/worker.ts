@@ -112,7 +112,7 @@ export class OutboxWorker {
     const until = Date.now() + ms;
     while (Date.now() < until) {
       await this.pass();
-      if (this.inFlight.size === 0 && !(await this.outbox.anyDue(this.deps.now()))) break;
+      if (this.inFlight.size === 0 && !(await this.outbox.anyDue(this.deps.now(), Date.now()))) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     await Promise.race([
@@ -128,7 +128,7 @@ export class OutboxWorker {
 
   private renewLeases(): void {
     if (this.inFlight.size === 0) return;
-    const until = this.deps.now() + CLAIM_LEASE_MS;
+    const until = Date.now() + CLAIM_LEASE_MS;
     this.outbox.extend(this.owner, [...this.inFlight.keys()], until).catch((err: unknown) => {
       this.deps.log.warn('could not renew outbox claims', { error: err });
     });
@@ -147,7 +147,10 @@ export class OutboxWorker {
         if (free <= 0) return;
         let rows: OutboxRow[];
         try {
-          rows = await this.outbox.claim(this.owner, this.deps.now(), free, CLAIM_LEASE_MS);
+          rows = await this.outbox.claim(this.owner, this.deps.now(), free, {
+            at: Date.now(),
+            ms: CLAIM_LEASE_MS,
+          });
         } catch (err) {
           this.deps.log.warn('could not claim outbox rows; will try again', { error: err });
           return;
@@ -194,7 +197,7 @@ export class OutboxWorker {
       const limited = rateLimitMs(err);
       if (limited !== null) {
         await this.deps.store.transaction(async (t) => {
-          await t.outbox.pauseLane(row.lane, now + limited);
+          await t.outbox.pauseLane(row.lane, Date.now() + limited);
           await t.outbox.retryLater(row.id, now + limited, 'rate limited by Slack', false);
         });
         // Resume the lane when the pause ends, not at the next poll: waiting for the poll (up to

@@ -1,4 +1,4 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { auditCheckpoints, auditEvents, auditKeys } from './schema.js';
 import type { AuditEventRow, AuditStore } from './store.js';
@@ -61,6 +61,19 @@ export class SqliteAudit implements AuditStore {
 
   async keyKnown(keyId: string): Promise<boolean> {
     return this.db.select().from(auditKeys).where(eq(auditKeys.keyId, keyId)).get() !== undefined;
+  }
+
+  async keys(): Promise<{ keyId: string; publicKey: string; createdAt: number }[]> {
+    return this.db.select().from(auditKeys).all();
+  }
+
+  async eventsOfTypes(types: string[]): Promise<{ at: number; data: string }[]> {
+    return this.db
+      .select({ at: auditEvents.at, data: auditEvents.data })
+      .from(auditEvents)
+      .where(inArray(auditEvents.type, types))
+      .orderBy(asc(auditEvents.seq))
+      .all();
   }
 
   async insertKey(keyId: string, publicKey: string, now: number): Promise<void> {

@@ -79,13 +79,18 @@ export class SqliteOutbox implements OutboxStore {
     for (const i of items) this.q.insert.run({ ...i, now });
   }
 
-  async claim(owner: string, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  async claim(
+    owner: string,
+    now: number,
+    limit: number,
+    lease: { at: number; ms: number },
+  ): Promise<OutboxRow[]> {
     const busy = new Set<string>();
     for (const [id, c] of this.claims) {
-      if (c.until <= now) this.claims.delete(id);
+      if (c.until <= lease.at) this.claims.delete(id);
       else if (serialLane(c.lane)) busy.add(c.lane);
     }
-    const blocked = [...busy, ...this.pausedLanes(now)];
+    const blocked = [...busy, ...this.pausedLanes(lease.at)];
     // A serial lane starts one row per claim; a few more cover rows held behind an earlier one.
     const rows = this.due(now, limit * 2, blocked);
     const held = new Set<string>();
@@ -98,7 +103,7 @@ export class SqliteOutbox implements OutboxStore {
       held.add(orderKey);
       if (this.hasEarlierOpen(row)) continue;
       if (serialLane(row.lane)) busy.add(row.lane);
-      this.claims.set(row.id, { owner, until: now + leaseMs, lane: row.lane });
+      this.claims.set(row.id, { owner, until: lease.at + lease.ms, lane: row.lane });
       out.push(row);
     }
     return out;
@@ -148,8 +153,8 @@ export class SqliteOutbox implements OutboxStore {
     return this.q.earlierOpen.get({ requestId: row.requestId, lane: row.lane, id: row.id }) !== undefined;
   }
 
-  async anyDue(now: number): Promise<boolean> {
-    return this.due(now, 1, this.pausedLanes(now)).length > 0;
+  async anyDue(now: number, wall: number): Promise<boolean> {
+    return this.due(now, 1, this.pausedLanes(wall)).length > 0;
   }
 
   async markDone(ids: number[], now: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { PgDb } from './pg-db.js';
 import { auditCheckpoints, auditEvents, auditKeys } from './schema-pg.js';
 import type { AuditEventRow, AuditStore } from './store.js';
@@ -43,6 +43,18 @@ export class PgAudit implements AuditStore {
   async keyKnown(keyId: string): Promise<boolean> {
     const rows = await this.db.select().from(auditKeys).where(eq(auditKeys.keyId, keyId));
     return rows.length > 0;
+  }
+
+  async keys(): Promise<{ keyId: string; publicKey: string; createdAt: number }[]> {
+    return this.db.select().from(auditKeys);
+  }
+
+  async eventsOfTypes(types: string[]): Promise<{ at: number; data: string }[]> {
+    return this.db
+      .select({ at: auditEvents.at, data: auditEvents.data })
+      .from(auditEvents)
+      .where(inArray(auditEvents.type, types))
+      .orderBy(asc(auditEvents.seq));
   }
 
   async insertKey(keyId: string, publicKey: string, now: number): Promise<void> {

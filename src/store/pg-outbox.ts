@@ -41,10 +41,13 @@ export class PgOutbox implements OutboxStore {
     );
   }
 
-  claim(owner: string, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  claim(owner: string, now: number, limit: number, lease: { at: number; ms: number }): Promise<OutboxRow[]> {
     return this.inTx(async (db) => {
       const paused = (
-        await db.select({ lane: outboxLanes.lane }).from(outboxLanes).where(gt(outboxLanes.pausedUntil, now))
+        await db
+          .select({ lane: outboxLanes.lane })
+          .from(outboxLanes)
+          .where(gt(outboxLanes.pausedUntil, lease.at))
       ).map((r) => r.lane);
       const ids: number[] = [];
       for (let after = await nextLane(db, '', now); after !== null; after = await nextLane(db, after, now)) {
@@ -62,14 +65,16 @@ export class PgOutbox implements OutboxStore {
           const busy = await db
             .select({ id: outbox.id })
             .from(outbox)
-            .where(and(open, eq(outbox.lane, lane), gt(outbox.claimedUntil, now)))
+            .where(and(open, eq(outbox.lane, lane), gt(outbox.claimedUntil, lease.at)))
             .limit(1);
           if (busy.length > 0) continue;
         }
         const rows = await db
           .select({ id: outbox.id })
           .from(outbox)
-          .where(and(open, eq(outbox.lane, lane), lte(outbox.nextAt, now), unclaimed(now), noEarlierOpen))
+          .where(
+            and(open, eq(outbox.lane, lane), lte(outbox.nextAt, now), unclaimed(lease.at), noEarlierOpen),
+          )
           .orderBy(asc(outbox.id))
           .limit(serial ? 1 : limit - ids.length)
           .for('update', { skipLocked: true });
@@ -78,7 +83,7 @@ export class PgOutbox implements OutboxStore {
       if (ids.length === 0) return [];
       const claimed = await db
         .update(outbox)
-        .set({ claimedBy: owner, claimedUntil: now + leaseMs })
+        .set({ claimedBy: owner, claimedUntil: lease.at + lease.ms })
         .where(inArray(outbox.id, ids))
         .returning();
       return (claimed as OutboxRow[]).sort((a, b) => a.id - b.id);
@@ -152,11 +157,11 @@ export class PgOutbox implements OutboxStore {
     return rows.map((r) => r.id);
   }
 
-  async anyDue(now: number): Promise<boolean> {
+  async anyDue(now: number, wall: number): Promise<boolean> {
     const paused = this.db
       .select({ lane: outboxLanes.lane })
       .from(outboxLanes)
-      .where(gt(outboxLanes.pausedUntil, now));
+      .where(gt(outboxLanes.pausedUntil, wall));
     const rows = await this.db
       .select({ id: outbox.id })
       .from(outbox)

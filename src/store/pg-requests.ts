@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { ApprovalRequest, Vote } from '../core/types.js';
 import type { PgDb } from './pg-db.js';
 import { type NewRequestRow, toRequest, toVote } from './request-rows.js';
@@ -114,6 +114,15 @@ export class PgRequests implements RequestsStore {
       .limit(limit)
       .for('update');
     return rows.map((r) => toRequest(r as Row));
+  }
+
+  async markConsumed(id: string, at: number): Promise<boolean> {
+    const changed = await this.db
+      .update(requests)
+      .set({ consumedAt: at })
+      .where(and(eq(requests.id, id), eq(requests.status, 'approved'), isNull(requests.consumedAt)))
+      .returning({ id: requests.id });
+    return changed.length === 1;
   }
 
   async advanceReminder(id: string, sent: number, to: number, nextAt: number | null): Promise<boolean> {

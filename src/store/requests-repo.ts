@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, type Placeholder, sql } from 'drizzle-orm';
 import type { ApprovalRequest, Vote } from '../core/types.js';
 import type { Db } from './db.js';
 import { type NewRequestRow, toRequest, toVote } from './request-rows.js';
@@ -182,6 +182,15 @@ export class SqliteRequests implements RequestsStore {
 
   async dueForReminder(now: number, limit: number): Promise<ApprovalRequest[]> {
     return this.q.dueForReminder.all({ now, limit }).map(toRequest);
+  }
+
+  async markConsumed(id: string, at: number): Promise<boolean> {
+    const result = this.db
+      .update(requests)
+      .set({ consumedAt: at })
+      .where(and(eq(requests.id, id), eq(requests.status, 'approved'), isNull(requests.consumedAt)))
+      .run();
+    return result.changes === 1;
   }
 
   /** Moves the reminder count from `sent` to `to`, only if nobody else did it first. */

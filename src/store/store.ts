@@ -46,6 +46,8 @@ export interface RequestsStore {
   dueForReminder(now: number, limit: number): Promise<ApprovalRequest[]>;
   /** Moves the reminder count from `sent` to `to`, only if nobody else did it first. */
   advanceReminder(id: string, sent: number, to: number, nextAt: number | null): Promise<boolean>;
+  /** Marks an approved request as used, only if nobody did first. Returns whether this call did. */
+  markConsumed(id: string, at: number): Promise<boolean>;
 }
 
 export interface NewOutboxItem {
@@ -62,25 +64,27 @@ export interface NewOutboxItem {
 export interface OutboxStore {
   enqueue(items: NewOutboxItem[], now: number): Promise<void>;
   /**
-   * Claims up to `limit` due rows for `owner` until `now + leaseMs`: never a row another live claim
-   * holds, never a row of a paused lane, never a row behind an earlier open row of the same request
-   * and lane, and at most one row at a time of each `slack:` lane (across every worker). A claim
-   * whose lease ran out (its worker died) may be claimed again.
+   * Claims up to `limit` rows due at `now` for `owner`, until `lease.at + lease.ms`: never a row
+   * another live claim holds, never a row of a paused lane, never a row behind an earlier open row
+   * of the same request and lane, and at most one row at a time of each `slack:` lane (across every
+   * worker). A claim whose lease ran out (its worker died) may be claimed again. Leases and pauses
+   * are on the wall clock (`lease.at`, Date.now()), which replicas share; `now` is the product's
+   * clock, which schedules the rows.
    */
-  claim(owner: string, now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
+  claim(owner: string, now: number, limit: number, lease: { at: number; ms: number }): Promise<OutboxRow[]>;
   /** Extends the leases of rows `owner` still works on. */
   extend(owner: string, ids: number[], until: number): Promise<void>;
   /** Drops `owner`'s claims (at stop), so another worker takes the rows at once. */
   release(owner: string): Promise<void>;
-  /** Pauses a lane for every worker until `until` (Slack's 429). */
+  /** Pauses a lane for every worker until `until` (wall clock; Slack's 429). */
   pauseLane(lane: string, until: number): Promise<void>;
   markDone(ids: number[], now: number): Promise<void>;
   retryLater(id: number, nextAt: number, error: string, countAttempt?: boolean): Promise<void>;
   giveUp(id: number, now: number, error: string): Promise<void>;
   /** Open rows of one kind for one request. */
   openIds(requestId: string, kind: string): Promise<number[]>;
-  /** Whether any row is due now (claimed or not), i.e. whether a drain should keep going. */
-  anyDue(now: number): Promise<boolean>;
+  /** Whether any row of a lane not paused at `wall` is due at `now` (claimed or not): a drain keeps going. */
+  anyDue(now: number, wall: number): Promise<boolean>;
   openCount(): Promise<number>;
   /** Open rows and the creation time of the oldest (metrics). */
   openSummary(): Promise<{ rows: number; oldestCreatedAt: number | null }>;
@@ -110,6 +114,10 @@ export interface AuditStore {
   /** The data (canonical JSON) of the latest event of one of `types`. */
   lastData(types: string[]): Promise<string | null>;
   keyKnown(keyId: string): Promise<boolean>;
+  /** Every stored key (public half). */
+  keys(): Promise<{ keyId: string; publicKey: string; createdAt: number }[]>;
+  /** Time and data of every event of one of `types`, in chain order. */
+  eventsOfTypes(types: string[]): Promise<{ at: number; data: string }[]>;
   insertKey(keyId: string, publicKeyPem: string, now: number): Promise<void>;
   latestCheckpoint(): Promise<{ seq: number; hash: string; at: number } | null>;
   insertCheckpoint(cp: {

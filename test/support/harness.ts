@@ -303,3 +303,25 @@ export async function auditRefusals(server: Pick<RunningServer, 'store'>, id: st
   );
   return rows.map((r) => (JSON.parse(r.data) as { refusal: string }).refusal);
 }
+
+/** The data of every audit event of `type` (of one request, when given), oldest first. */
+export async function auditData(
+  server: Pick<RunningServer, 'store'>,
+  type: string,
+  requestId?: string,
+): Promise<Record<string, unknown>[]> {
+  const rows =
+    requestId === undefined
+      ? await sqlRows<{ data: string }>(
+          server,
+          'SELECT data FROM audit_events WHERE type = ? ORDER BY seq',
+          type,
+        )
+      : await sqlRows<{ data: string }>(
+          server,
+          'SELECT data FROM audit_events WHERE type = ? AND request_id = ? ORDER BY seq',
+          type,
+          requestId,
+        );
+  return rows.map((r) => JSON.parse(r.data) as Record<string, unknown>);
+}
