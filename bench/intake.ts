@@ -1,7 +1,9 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Child } from './lib/child.js';
 import { approveClick } from './lib/click.js';
 import { PEOPLE, serverEnv } from './lib/env.js';
@@ -23,6 +25,12 @@ export interface ClickFigures {
   /** Of the clicked requests, how many were approved shortly after the run (the vote went through). */
   approved: number;
   checked: number;
+}
+
+/** PostgreSQL instead of SQLite: the server's URL (a fresh schema is made in it) and how many replicas. */
+export interface IntakeStore {
+  url: string;
+  replicas: number;
 }
 
 export interface IntakeFigures {
@@ -88,9 +96,11 @@ class Clicker {
  * Countersign is loaded, and Countersign (whose outbox would go on posting cards) is stopped before
  * the second baseline window.
  */
-export async function benchIntake(cfg: IntakeConfig): Promise<IntakeFigures> {
+export async function benchIntake(cfg: IntakeConfig, pgStore?: IntakeStore): Promise<IntakeFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-intake-'));
   const children: Child[] = [];
+  const schema = pgStore ? `cs_bench_${randomBytes(6).toString('hex')}` : null;
+  let proxy: { url: string; close(): Promise<void> } | null = null;
   try {
     const baseline = await Child.start('../baseline-child.js', {
       name: 'baseline',
@@ -104,23 +114,53 @@ export async function benchIntake(cfg: IntakeConfig): Promise<IntakeFigures> {
 
     const slack = await Child.start('../slack-child.js', { name: 'fake slack' });
     children.push(slack);
-    const server = await Child.start('../server-child.js', {
-      name: 'countersign',
-      env: serverEnv(join(dir, 'countersign.db'), slack.url),
-    });
-    children.push(server);
-    const base = new URL(server.url);
+    const servers: Child[] = [];
+    let url: string;
+    if (pgStore && schema) {
+      // Replicas of one product: the same database and signing key, behind the example balancer.
+      const key = generateKeyPairSync('ed25519')
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString();
+      const env = {
+        ...serverEnv(join(dir, 'countersign.db'), slack.url),
+        DATABASE_URL: await createSchema(pgStore.url, schema),
+        AUDIT_SIGNING_KEY: key,
+      };
+      for (let i = 0; i < pgStore.replicas; i++)
+        servers.push(await Child.start('../server-child.js', { name: `countersign ${i + 1}`, env }));
+      children.push(...servers);
+      if (servers.length > 1) {
+        proxy = await startProxy(servers.map((c) => c.url));
+        url = proxy.url;
+      } else url = (servers[0] as Child).url;
+    } else {
+      servers.push(
+        await Child.start('../server-child.js', {
+          name: 'countersign',
+          env: serverEnv(join(dir, 'countersign.db'), slack.url),
+        }),
+      );
+      children.push(...servers);
+      url = (servers[0] as Child).url;
+    }
+    const server = servers[0] as Child;
+    const cpuOf = async () => {
+      let total = 0;
+      for (const c of servers) total += (await c.stats()).cpuUs ?? Number.NaN;
+      return total;
+    };
+    const base = new URL(url);
     const clickAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     const clicker = new Clicker(base, clickAgent, cfg.clickEveryMs);
     let loading = true;
     let measuring = false;
-    const csCpu0 = (await server.stats()).cpuUs ?? Number.NaN;
+    const csCpu0 = await cpuOf();
     const clicking = clicker.run(
       () => loading,
       () => measuring,
     );
     const countersign = await runLoad({
-      base: server.url,
+      base: url,
       concurrency: cfg.concurrency,
       warmupMs: cfg.warmupMs,
       durationMs: cfg.durationMs,
@@ -133,7 +173,7 @@ export async function benchIntake(cfg: IntakeConfig): Promise<IntakeFigures> {
     });
     loading = false;
     await clicking;
-    const csCpu = ((await server.stats()).cpuUs ?? Number.NaN) - csCpu0;
+    const csCpu = (await cpuOf()) - csCpu0;
     // The vote itself runs after the ack; give it a moment, then check that the clicks counted.
     await sleep(1500);
     const sample = clicker.clicked.slice(0, 50);
@@ -141,7 +181,9 @@ export async function benchIntake(cfg: IntakeConfig): Promise<IntakeFigures> {
     for (const id of sample) if ((await statusOf(base, clickAgent, id)) === 'approved') approved++;
     clickAgent.destroy();
     const stats = await server.stats();
-    await server.stop();
+    await proxy?.close();
+    proxy = null;
+    for (const c of servers) await c.stop();
     await slack.stop();
 
     const after = await runLoad({ base: baseline.url, ...half, warmupMs: Math.min(cfg.warmupMs, 1000) });
@@ -164,7 +206,42 @@ export async function benchIntake(cfg: IntakeConfig): Promise<IntakeFigures> {
       server: stats,
     };
   } finally {
+    await proxy?.close();
     for (const child of children.reverse()) await child.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (pgStore && schema) await dropSchema(pgStore.url, schema);
   }
+}
+
+/** Makes `schema` on the server at `url`; returns a DATABASE_URL that uses it. */
+async function createSchema(url: string, schema: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The round-robin balancer of examples/replicas, in this process. */
+async function startProxy(upstreams: string[]): Promise<{ url: string; close(): Promise<void> }> {
+  const path = '../../examples/replicas/proxy.mjs';
+  const { startProxy: start } = (await import(path)) as {
+    startProxy(port: number, upstreams: string[]): Promise<{ url: string; close(): Promise<void> }>;
+  };
+  return start(0, upstreams);
 }

@@ -11,7 +11,10 @@ import { benchMemory, type MemoryFigures } from './memory.js';
 /**
  * `npm run bench`: every figure of issue #10 on this machine, as a table with targets. Bounded in
  * time (a watchdog ends the run) and local only (127.0.0.1). Knobs, all optional:
- *   BENCH_ONLY=intake,fanout,expiry,memory,audit   run some sections only
+ *   BENCH_ONLY=intake,fanout,expiry,memory,audit   run some sections only; add intake-pg (not run by
+ *                                                  default) for intake on PostgreSQL, one replica and
+ *                                                  three behind a round-robin balancer
+ *   BENCH_DATABASE_URL=postgres://...               the server intake-pg uses (a schema is made and dropped)
  *   BENCH_DURATION_S=10 BENCH_WARMUP_S=2           intake window
  *   BENCH_FANOUT_RATE=10 BENCH_FANOUT_REQUESTS=500 fake Slack posts/s per channel (1 = Slack's real rate)
  *   BENCH_MEMORY_REQUESTS=100000 BENCH_AUDIT_EVENTS=100000
@@ -42,10 +45,13 @@ const cfg = {
 const fanoutExtraMs = only.has('fanout')
   ? Math.max(0, (cfg.fanout.requests / cfg.fanout.rate) * 2000 - 100_000)
   : 0;
-const watchdog = setTimeout(() => {
-  process.stderr.write('\nbench: the time budget ran out; stopping every child process\n');
-  process.exit(2);
-}, 285_000 + fanoutExtraMs);
+const watchdog = setTimeout(
+  () => {
+    process.stderr.write('\nbench: the time budget ran out; stopping every child process\n');
+    process.exit(2);
+  },
+  285_000 + fanoutExtraMs + (only.has('intake-pg') ? 120_000 : 0),
+);
 watchdog.unref();
 
 interface Row {
@@ -134,6 +140,44 @@ if (only.has('intake')) {
     'all',
     clicks.approved === clicks.checked && clicks.errors === 0,
   );
+}
+
+if (only.has('intake-pg')) {
+  const url = process.env.BENCH_DATABASE_URL?.trim() || 'postgres://root@127.0.0.1:5432/test';
+  for (const replicas of [1, 3]) {
+    section(
+      `intake on PostgreSQL, ${replicas} replica${replicas > 1 ? 's behind a round-robin balancer' : ''}`,
+    );
+    const r = await benchIntake(cfg.intake, { url, replicas });
+    const { countersign: c, clicks } = r;
+    const label = `PostgreSQL ×${replicas}`;
+    row(`intake (${label}): throughput`, `${fmt(c.rps, 0)} req/s`, '', null, fmt(c.rps / r.baseline.rps, 2));
+    row(
+      `intake (${label}): p50 / p99 latency`,
+      `${fmt(c.latency.p50, 2)} / ${fmt(c.latency.p99, 2)} ms`,
+      '',
+      null,
+    );
+    row(
+      `intake (${label}): server CPU per request (all replicas)`,
+      `${fmt(r.cpuPerRequestUs.countersign, 0)} µs`,
+      '',
+      null,
+    );
+    row(`intake (${label}): errors`, `${c.errors} of ${c.completed}`, '0', c.errors === 0);
+    row(
+      `click to ack (${label}): p50 / p99`,
+      `${fmt(clicks.latency.p50, 2)} / ${fmt(clicks.latency.p99, 2)} ms (${clicks.latency.count} clicks)`,
+      '',
+      null,
+    );
+    row(
+      `clicks that counted (${label})`,
+      `${clicks.approved} of ${clicks.checked} checked, ${clicks.errors} errors`,
+      'all',
+      clicks.approved === clicks.checked && clicks.errors === 0,
+    );
+  }
 }
 
 if (only.has('fanout')) {

@@ -1,4 +1,4 @@
-import type { AuditReader } from '../store/audit-reader.js';
+import { AUDIT_EVENT_COLUMNS, type AuditReader } from '../store/audit-reader.js';
 import type { StoredEventContent } from './chain.js';
 
 /** One stored event as exported: what was hashed, plus the chain link, hash and signature. */
@@ -8,18 +8,8 @@ export interface ExportRow extends StoredEventContent {
   signature: string | null;
 }
 
-export const EXPORT_COLUMNS = [
-  'seq',
-  'at',
-  'type',
-  'request_id',
-  'actor',
-  'data',
-  'prev_hash',
-  'hash',
-  'key_id',
-  'signature',
-] as const;
+/** The columns of an export, in the order the reader gives them. */
+export const EXPORT_COLUMNS = AUDIT_EVENT_COLUMNS;
 
 export type Since = { seq: number } | { at: number };
 

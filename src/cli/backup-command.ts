@@ -60,7 +60,7 @@ export async function backupCommand(argv: string[], io?: BackupIo): Promise<numb
   const env = { ...(existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}), ...out.env };
   if (env.DATABASE_URL?.trim()) {
     err(
-      'countersign backup: DATABASE_URL is set: back PostgreSQL up with its own tools (pg_dump, or your provider)',
+      'countersign backup: DATABASE_URL is set: back PostgreSQL up with its own tools, e.g. pg_dump --format=custom --file=countersign.dump "$DATABASE_URL" (or your provider\'s snapshots)',
     );
     return 4;
   }

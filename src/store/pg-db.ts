@@ -29,6 +29,29 @@ export function createPool(url: string, opts: { max?: number } = {}): pg.Pool {
   return pool;
 }
 
+/**
+ * Runs `fn` on a pooled connection and gives it back, or discards it when it failed under `fn`:
+ * a checked-out client has no pool listener, so a dropped connection must be listened for here
+ * (else it would crash the process), and a broken one must not go back to the pool.
+ */
+export async function withClient<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient, broke: (err: Error) => void) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const broke = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', broke);
+  try {
+    return await fn(client, broke);
+  } finally {
+    client.off('error', broke);
+    client.release(broken);
+  }
+}
+
 export function pgDrizzle(client: pg.Pool | pg.PoolClient): PgDb {
   return drizzle(client, { schema });
 }
@@ -49,29 +72,22 @@ export function describePgUrl(url: string): string {
  * lives in the connection's current schema.
  */
 export async function migratePg(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error) => {
-    broken = err;
-  };
-  client.on('error', onError);
-  try {
-    const current = (await client.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s;
-    if (!current) throw new Error('PostgreSQL has no current schema: check search_path in DATABASE_URL');
-    await client.query("SELECT pg_advisory_lock(hashtext(current_schema() || '.migrate'))");
+  await withClient(pool, async (client, broke) => {
     try {
-      await migrate(pgDrizzle(client), {
-        migrationsFolder: join(packageRoot(), 'drizzle', 'pg'),
-        migrationsSchema: current,
-      });
-    } finally {
-      await client.query("SELECT pg_advisory_unlock(hashtext(current_schema() || '.migrate'))");
+      const current = (await client.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s;
+      if (!current) throw new Error('PostgreSQL has no current schema: check search_path in DATABASE_URL');
+      await client.query("SELECT pg_advisory_lock(hashtext(current_schema() || '.migrate'))");
+      try {
+        await migrate(pgDrizzle(client), {
+          migrationsFolder: join(packageRoot(), 'drizzle', 'pg'),
+          migrationsSchema: current,
+        });
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtext(current_schema() || '.migrate'))");
+      }
+    } catch (err) {
+      broke(err as Error); // the session lock may still be held: close this connection
+      throw err;
     }
-  } catch (err) {
-    broken = err as Error;
-    throw err;
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { ApprovalRequest, Vote } from '../core/types.js';
 import type { PgDb } from './pg-db.js';
-import { type NewRequestRow, toRequest, toVote } from './request-rows.js';
+import { groupVotes, type NewRequestRow, toRequest, toVote } from './request-rows.js';
 import { requests, votes } from './schema-pg.js';
 import type { CloseChange, RequestsStore } from './store.js';
 
@@ -53,19 +53,10 @@ export class PgRequests implements RequestsStore {
   }
 
   async votesFor(requestIds: string[]): Promise<Map<string, Vote[]>> {
-    const out = new Map<string, Vote[]>();
-    if (requestIds.length === 0) return out;
-    const rows = await this.db
-      .select()
-      .from(votes)
-      .where(inArray(votes.requestId, requestIds))
-      .orderBy(asc(votes.id));
-    for (const row of rows) {
-      const list = out.get(row.requestId) ?? [];
-      list.push(toVote(row));
-      out.set(row.requestId, list);
-    }
-    return out;
+    if (requestIds.length === 0) return new Map();
+    return groupVotes(
+      await this.db.select().from(votes).where(inArray(votes.requestId, requestIds)).orderBy(asc(votes.id)),
+    );
   }
 
   async insertVote(requestId: string, vote: Vote): Promise<void> {

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { ListingRepo } from './listing-repo.js';
 import { PgAudit } from './pg-audit.js';
 import { openPgAuditReader } from './pg-audit-reader.js';
-import { createPool, describePgUrl, migratePg, type PgDb, pgDrizzle } from './pg-db.js';
+import { createPool, describePgUrl, migratePg, type PgDb, pgDrizzle, withClient } from './pg-db.js';
 import { PgOutbox } from './pg-outbox.js';
 import { PgRequests } from './pg-requests.js';
 import type * as sqliteTables from './schema.js';
@@ -43,33 +43,26 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
 
   const runTx = async <T>(fn: (db: PgDb) => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      // A checked-out client has no pool listener: a dropped connection must not crash the process.
-      const onError = (err: Error) => {
-        broken = err;
-      };
-      client.on('error', onError);
       try {
-        await client.query('BEGIN');
-        const value = await fn(pgDrizzle(client));
-        await client.query('COMMIT');
-        return value;
+        return await withClient(pool, async (client, broke) => {
+          try {
+            await client.query('BEGIN');
+            const value = await fn(pgDrizzle(client));
+            await client.query('COMMIT');
+            return value;
+          } catch (err) {
+            // When even the rollback fails, the connection is gone: it is not handed back.
+            await client.query('ROLLBACK').catch(() => broke(err as Error));
+            throw err;
+          }
+        });
       } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = err as Error; // the connection is gone: do not hand it back to the pool
-        }
         const code = (err as { code?: string }).code;
         if (attempt < ATTEMPTS && code !== undefined && RETRY.has(code)) {
           await sleep(5 * attempt + Math.random() * 20);
           continue;
         }
         throw err;
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
       }
     }
   };

@@ -73,3 +73,14 @@ export function toVote(row: VoteRow): Vote {
     at: row.at,
   };
 }
+
+/** Votes by request, each list in the order given (the callers read them by id). */
+export function groupVotes(rows: VoteRow[]): Map<string, Vote[]> {
+  const out = new Map<string, Vote[]>();
+  for (const row of rows) {
+    const list = out.get(row.requestId) ?? [];
+    list.push(toVote(row));
+    out.set(row.requestId, list);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, type Placeholder, sql } from 'drizzle-orm';
 import type { ApprovalRequest, Vote } from '../core/types.js';
 import type { Db } from './db.js';
-import { type NewRequestRow, toRequest, toVote } from './request-rows.js';
+import { groupVotes, type NewRequestRow, toRequest, toVote } from './request-rows.js';
 import { requests, votes } from './schema.js';
 import type { CloseChange, RequestsStore } from './store.js';
 
@@ -127,20 +127,10 @@ export class SqliteRequests implements RequestsStore {
   }
 
   async votesFor(requestIds: string[]): Promise<Map<string, Vote[]>> {
-    const out = new Map<string, Vote[]>();
-    if (requestIds.length === 0) return out;
-    const rows = this.db
-      .select()
-      .from(votes)
-      .where(inArray(votes.requestId, requestIds))
-      .orderBy(asc(votes.id))
-      .all();
-    for (const row of rows) {
-      const list = out.get(row.requestId) ?? [];
-      list.push(toVote(row));
-      out.set(row.requestId, list);
-    }
-    return out;
+    if (requestIds.length === 0) return new Map();
+    return groupVotes(
+      this.db.select().from(votes).where(inArray(votes.requestId, requestIds)).orderBy(asc(votes.id)).all(),
+    );
   }
 
   async insertVote(requestId: string, vote: Vote): Promise<void> {
