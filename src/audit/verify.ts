@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type Database from 'better-sqlite3';
 import { GENESIS_HASH, SIGNED_TYPES, storedEventHash, verifyHashSignature } from './chain.js';
+import { type EventBatches, type EventRow, sqliteEventBatches } from './event-batches.js';
 import { keyIdOf } from './keys.js';
 import { InlineSignatureChecker, type SignatureChecker, WorkerSignatureChecker } from './signature-check.js';
 
@@ -68,6 +69,8 @@ export interface VerifyOptions {
    * (at most 8) once the log has a few thousand events.
    */
   threads?: number;
+  /** Whether the worker threads may use libsodium when it is installed (default true; see signature-check.ts). */
+  libsodium?: boolean;
 }
 
 /** Parses `<seq>:<hash>` (64 hex digits); returns an error text when it is not one. */
@@ -92,19 +95,6 @@ interface CheckpointRow {
   key_id: string;
   signature: string;
 }
-
-type EventRow = [
-  seq: unknown,
-  at: unknown,
-  type: unknown,
-  requestId: unknown,
-  actor: unknown,
-  data: unknown,
-  prevHash: unknown,
-  hash: unknown,
-  keyId: unknown,
-  signature: unknown,
-];
 
 const short = (h: string) => (h.length > 16 ? `${h.slice(0, 12)}…` : h);
 const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));
@@ -179,7 +169,9 @@ export async function verifyAudit(
     const usable = new Map<string, KeyEntry>([...keys].filter(([, k]) => k.key !== null));
     checker =
       threads > 0
-        ? new WorkerSignatureChecker(new Map([...usable].map(([id, k]) => [id, k.pem])), threads)
+        ? new WorkerSignatureChecker(new Map([...usable].map(([id, k]) => [id, k.pem])), threads, {
+            libsodium: opts.libsodium !== false,
+          })
         : new InlineSignatureChecker(new Map([...usable].map(([id, k]) => [id, k.key as KeyObject])));
 
     const outside = opts.checkpoint ?? null;
@@ -192,166 +184,174 @@ export async function verifyAudit(
       problem = { seq, type, code, message };
     };
 
-    const rows = sqlite
-      .prepare(
-        'SELECT seq, at, type, request_id, actor, data, prev_hash, hash, key_id, signature FROM audit_events ORDER BY seq',
-      )
-      .raw(true)
-      .iterate() as IterableIterator<EventRow>;
-    for (const row of rows) {
-      const [seq, at, type, requestId, actor, data, prev, hash, keyId, signature] = row;
-      const typeName = isStr(type) ? type : null;
-      if (seq !== expected) {
-        fail(expected, null, 'missing', `event #${expected} is missing: the next stored event is #${seq}`);
-        break;
-      }
-      if (
-        !isStr(type) ||
-        !isStr(actor) ||
-        !isStr(data) ||
-        !isStr(prev) ||
-        !isStr(hash) ||
-        !isStrOrNull(requestId) ||
-        !isStrOrNull(keyId) ||
-        !isStrOrNull(signature) ||
-        !Number.isSafeInteger(at)
-      ) {
-        fail(seq, typeName, 'malformed', 'a column holds a value of the wrong type');
-        break;
-      }
-      if (prev !== prevHash) {
-        fail(
-          seq,
-          type,
-          'prev_hash',
-          seq === 1
-            ? `prev_hash is ${short(prev)}, not the genesis hash: events before it were removed`
-            : `prev_hash ${short(prev)} is not the hash of event #${seq - 1} (${short(prevHash)}): an event before it was removed, reordered or changed`,
-        );
-        break;
-      }
-      let computed: string;
-      try {
-        computed = storedEventHash(prev, {
-          seq,
-          at: at as number,
-          type,
-          request_id: requestId,
-          actor,
-          data,
-          key_id: keyId,
-        });
-      } catch {
-        fail(seq, type, 'malformed', `its time (${at}) is not a valid time`);
-        break;
-      }
-      if (computed !== hash) {
-        fail(
-          seq,
-          type,
-          'hash',
-          `its content does not give its hash (stored ${short(hash)}, computed ${short(computed)}): its time, type, actor, request, data or key id was changed after it was written`,
-        );
-        break;
-      }
-      if (keyId === null && signature === null) {
-        if (SIGNED_TYPES.has(type)) {
-          fail(seq, type, 'signature_missing', `a ${type} event must be signed, but it has no signature`);
-          break;
+    const events: EventBatches = sqliteEventBatches(sqlite);
+    walk: for await (const batch of events)
+      for (const row of batch as EventRow[]) {
+        const [seq, at, type, requestId, actor, data, prev, hash, keyId, signature] = row;
+        const typeName = isStr(type) ? type : null;
+        if (seq !== expected) {
+          fail(expected, null, 'missing', `event #${expected} is missing: the next stored event is #${seq}`);
+          break walk;
         }
-      } else if (keyId === null || signature === null) {
-        fail(
-          seq,
-          type,
-          'signature_missing',
-          keyId === null ? 'it has a signature but no key id' : `it names key ${keyId} but has no signature`,
-        );
-        break;
-      } else {
-        const entry = keys.get(keyId);
-        if (!entry) {
-          fail(seq, type, 'unknown_key', `it is signed with key ${keyId}, which is not in audit_keys`);
-          break;
+        if (
+          !isStr(type) ||
+          !isStr(actor) ||
+          !isStr(data) ||
+          !isStr(prev) ||
+          !isStr(hash) ||
+          !isStrOrNull(requestId) ||
+          !isStrOrNull(keyId) ||
+          !isStrOrNull(signature) ||
+          !Number.isSafeInteger(at)
+        ) {
+          fail(seq, typeName, 'malformed', 'a column holds a value of the wrong type');
+          break walk;
         }
-        if (entry.problem !== null) {
+        if (prev !== prevHash) {
           fail(
             seq,
             type,
-            'bad_key',
-            `it is signed with key ${keyId}, but that audit_keys row ${entry.problem}`,
+            'prev_hash',
+            seq === 1
+              ? `prev_hash is ${short(prev)}, not the genesis hash: events before it were removed`
+              : `prev_hash ${short(prev)} is not the hash of event #${seq - 1} (${short(prevHash)}): an event before it was removed, reordered or changed`,
           );
-          break;
+          break walk;
         }
-        if (!registered.has(keyId)) {
-          fail(
-            seq,
-            type,
-            'key_not_registered',
-            `it is signed with key ${keyId}, which no audit.key_registered event before it registered`,
-          );
-          break;
-        }
-        signed++;
-        await checker.submit(seq, hash, signature, keyId);
-      }
-      if (type === 'audit.key_registered') {
-        let d: { key_id?: unknown; public_key?: unknown } = {};
+        let computed: string;
         try {
-          d = JSON.parse(data) as typeof d;
-        } catch {}
-        if (isStr(d.key_id)) {
-          const entry = keys.get(d.key_id);
+          computed = storedEventHash(prev, {
+            seq,
+            at: at as number,
+            type,
+            request_id: requestId,
+            actor,
+            data,
+            key_id: keyId,
+          });
+        } catch {
+          fail(seq, type, 'malformed', `its time (${at}) is not a valid time`);
+          break walk;
+        }
+        if (computed !== hash) {
+          fail(
+            seq,
+            type,
+            'hash',
+            `its content does not give its hash (stored ${short(hash)}, computed ${short(computed)}): its time, type, actor, request, data or key id was changed after it was written`,
+          );
+          break walk;
+        }
+        if (keyId === null && signature === null) {
+          if (SIGNED_TYPES.has(type)) {
+            fail(seq, type, 'signature_missing', `a ${type} event must be signed, but it has no signature`);
+            break walk;
+          }
+        } else if (keyId === null || signature === null) {
+          fail(
+            seq,
+            type,
+            'signature_missing',
+            keyId === null
+              ? 'it has a signature but no key id'
+              : `it names key ${keyId} but has no signature`,
+          );
+          break walk;
+        } else {
+          const entry = keys.get(keyId);
           if (!entry) {
-            fail(seq, type, 'unknown_key', `it registers key ${d.key_id}, which is missing from audit_keys`);
-            break;
+            fail(seq, type, 'unknown_key', `it is signed with key ${keyId}, which is not in audit_keys`);
+            break walk;
           }
-          if (isStr(d.public_key) && !samePem(d.public_key, entry.pem)) {
-            fail(seq, type, 'bad_key', `audit_keys holds another public key for ${d.key_id} than this event`);
-            break;
+          if (entry.problem !== null) {
+            fail(
+              seq,
+              type,
+              'bad_key',
+              `it is signed with key ${keyId}, but that audit_keys row ${entry.problem}`,
+            );
+            break walk;
           }
-          registered.add(d.key_id);
+          if (!registered.has(keyId)) {
+            fail(
+              seq,
+              type,
+              'key_not_registered',
+              `it is signed with key ${keyId}, which no audit.key_registered event before it registered`,
+            );
+            break walk;
+          }
+          signed++;
+          await checker.submit(seq, hash, signature, keyId);
         }
-      }
-      const here = checkpoints.get(seq);
-      if (here) {
-        for (const cp of here) {
-          if (cp.head_hash !== hash || type !== 'audit.checkpoint' || cp.at !== at) {
-            const what =
-              cp.head_hash !== hash
-                ? `says its hash is ${short(cp.head_hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`
-                : type !== 'audit.checkpoint'
-                  ? `points at a ${type} event instead of an audit.checkpoint event`
-                  : `has time ${iso(cp.at)}, the event ${iso(at as number)}`;
-            fail(seq, type, 'checkpoint_mismatch', `checkpoint ${cp.id} (taken ${iso(cp.at)}) ${what}`);
-            break;
-          }
-          // The row repeats the event's own signature, which the chain check covers; anything else
-          // in the row must verify on its own.
-          if (cp.key_id === keyId && cp.signature === signature) continue;
-          const key = keys.get(cp.key_id)?.key;
-          if (!key || !verifyHashSignature(cp.head_hash, cp.signature, key)) {
-            fail(seq, type, 'checkpoint_signature', `the signature of checkpoint ${cp.id} does not verify`);
-            break;
+        if (type === 'audit.key_registered') {
+          let d: { key_id?: unknown; public_key?: unknown } = {};
+          try {
+            d = JSON.parse(data) as typeof d;
+          } catch {}
+          if (isStr(d.key_id)) {
+            const entry = keys.get(d.key_id);
+            if (!entry) {
+              fail(
+                seq,
+                type,
+                'unknown_key',
+                `it registers key ${d.key_id}, which is missing from audit_keys`,
+              );
+              break walk;
+            }
+            if (isStr(d.public_key) && !samePem(d.public_key, entry.pem)) {
+              fail(
+                seq,
+                type,
+                'bad_key',
+                `audit_keys holds another public key for ${d.key_id} than this event`,
+              );
+              break walk;
+            }
+            registered.add(d.key_id);
           }
         }
-        if (problem) break;
-      } else if (type === 'audit.checkpoint') {
-        fail(seq, type, 'checkpoint_missing', 'its audit_checkpoints row was removed');
-        break;
+        const here = checkpoints.get(seq);
+        if (here) {
+          for (const cp of here) {
+            if (cp.head_hash !== hash || type !== 'audit.checkpoint' || cp.at !== at) {
+              const what =
+                cp.head_hash !== hash
+                  ? `says its hash is ${short(cp.head_hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`
+                  : type !== 'audit.checkpoint'
+                    ? `points at a ${type} event instead of an audit.checkpoint event`
+                    : `has time ${iso(cp.at)}, the event ${iso(at as number)}`;
+              fail(seq, type, 'checkpoint_mismatch', `checkpoint ${cp.id} (taken ${iso(cp.at)}) ${what}`);
+              break;
+            }
+            // The row repeats the event's own signature, which the chain check covers; anything else
+            // in the row must verify on its own.
+            if (cp.key_id === keyId && cp.signature === signature) continue;
+            const key = keys.get(cp.key_id)?.key;
+            if (!key || !verifyHashSignature(cp.head_hash, cp.signature, key)) {
+              fail(seq, type, 'checkpoint_signature', `the signature of checkpoint ${cp.id} does not verify`);
+              break;
+            }
+          }
+          if (problem) break walk;
+        } else if (type === 'audit.checkpoint') {
+          fail(seq, type, 'checkpoint_missing', 'its audit_checkpoints row was removed');
+          break walk;
+        }
+        if (outside && outside.seq === seq && outside.hash !== hash) {
+          fail(
+            seq,
+            type,
+            'outside_checkpoint',
+            `the outside checkpoint says its hash is ${short(outside.hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`,
+          );
+          break walk;
+        }
+        if (checker.firstFailure !== null) break walk;
+        prevHash = hash;
+        expected++;
       }
-      if (outside && outside.seq === seq && outside.hash !== hash) {
-        fail(
-          seq,
-          type,
-          'outside_checkpoint',
-          `the outside checkpoint says its hash is ${short(outside.hash)}, but it is ${short(hash)}: the log was rewritten at or before #${seq}`,
-        );
-        break;
-      }
-      if (checker.firstFailure !== null) break;
-      prevHash = hash;
-      expected++;
-    }
 
     const lastSeq = expected - 1;
     if (problem === null && checker.firstFailure === null) {
