@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
+import { sweepOnce } from '../src/jobs/sweep.js';
 import { createLogger } from '../src/log.js';
 import { startServer } from '../src/server.js';
 import { reportStartFailure, serveChild } from './lib/child.js';
@@ -49,6 +50,14 @@ try {
       };
     },
     stop: () => server.stop({ drainMs: 200 }),
+    commands: {
+      // One sweep tick now, in this process (what the cron runs), timed.
+      sweep: async () => {
+        const start = performance.now();
+        const result = await sweepOnce({ approvals: server.approvals, log, now: Date.now });
+        return { ms: performance.now() - start, expired: result.expired, reminded: result.reminded };
+      },
+    },
   });
 } catch (err) {
   reportStartFailure(err);
