@@ -273,7 +273,9 @@ if (only.has('stored')) {
       `${fmt(run.load.rps, 0)} req/s, p99 ${fmt(run.load.latency.p99, 2)} ms, ${fmt(run.cpuPerRequestUs, 0)} µs CPU/req, ${run.load.errors} errors${run.seedMs > 0 ? ` (seeded in ${fmt(run.seedMs / 1000, 1)} s)` : ''}`,
       judged ? `>= 0.9 x ${ref?.stored.toLocaleString('en-US')} stored` : '',
       judged ? ratio >= 0.9 && run.load.errors === 0 : null,
-      run === ref ? '1.00' : fmt(ratio, 2),
+      run === ref || !ref
+        ? '1.00'
+        : `${fmt(ratio, 2)} (CPU/req ${fmt(run.cpuPerRequestUs / ref.cpuPerRequestUs, 2)}x)`,
     );
   }
 }
