@@ -17,6 +17,7 @@ import { jwksRoute } from './http/jwks-route.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
+import { WebhookIdUses } from './http/webhook-id-uses.js';
 import { Identity as CallerIdentity } from './identity/identity.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
@@ -154,6 +155,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     clients: config.clients,
     oidc: callers.oidc,
     recordAudit: (event) => database.tx(() => audit.append(event, now())),
+    webhookIds: new WebhookIdUses(),
     consume: (id, by, at) => consumeRequest({ database, audit, requests: approvals.requests }, id, by, at),
     callbackAllow: config.callbackAllow,
     now,
