@@ -10,6 +10,7 @@ import {
   sendToSlackEndpoint,
   startHarness,
 } from '../support/harness.js';
+import { AWKWARD, FIELDS, UNSTORABLE } from '../support/hostile-text.js';
 import { cardOf, slashCommand, waitFor } from '../support/slack-user.js';
 
 /**
@@ -25,31 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.stop();
 });
-
-const UNSTORABLE = ['\ud800', 'tail \udc00', 'a\udc00\ud800b', '\u0000', 'nul\u0000inside'];
-const AWKWARD = ['\u0007\u001b[31mred\u001b[0m', '\u202egnp.exe', 'line\r\nbreak\ttab', 'x'.repeat(100_000)];
-
-type Body = Record<string, unknown>;
-/** Where a string can sit in a create body, and how to put it there. */
-const FIELDS: [string, (v: string) => Body][] = [
-  ['action', (v) => requestBody({ action: v })],
-  ['title', (v) => requestBody({ title: v })],
-  ['summary', (v) => requestBody({ summary: v })],
-  ['resource', (v) => requestBody({ resource: v })],
-  ['environment', (v) => requestBody({ environment: v })],
-  ['risk', (v) => requestBody({ risk: v })],
-  ['requester.email', (v) => requestBody({ requester: { email: v } })],
-  ['requester.slack_user_id', (v) => requestBody({ requester: { slack_user_id: v } })],
-  ['requester.name', (v) => requestBody({ requester: { slack_user_id: PEOPLE.alice.id, name: v } })],
-  ['context.note', (v) => requestBody({ context: { note: v } })],
-  ['context.(key)', (v) => requestBody({ context: { [v]: 'value' } })],
-  ['diff', (v) => requestBody({ diff: v })],
-  ['links.0.text', (v) => requestBody({ links: [{ text: v, url: 'https://example.com/x' }] })],
-  ['links.0.url', (v) => requestBody({ links: [{ text: 'x', url: v }] })],
-  ['approvers.users.0', (v) => requestBody({ approvers: { users: [v] } })],
-  ['approvers.groups.0', (v) => requestBody({ approvers: { groups: [v] } })],
-  ['callback_url', (v) => requestBody({ callback_url: v })],
-];
 
 const count = (table: string) =>
   (h.server.database.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
