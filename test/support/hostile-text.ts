@@ -1,4 +1,5 @@
-import { PEOPLE, requestBody } from './harness.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { CI_SECRET, PEOPLE, requestBody } from './harness.js';
 
 /**
  * Hostile text for the fuzz tests (issue 13 item 13): strings that cannot be stored (lone UTF-16
@@ -34,3 +35,32 @@ export const FIELDS: [string, (v: string) => Body][] = [
   ['approvers.groups.0', (v) => requestBody({ approvers: { groups: [v] } })],
   ['callback_url', (v) => requestBody({ callback_url: v })],
 ];
+
+/** Whether a 400's issues name `field` (one of FIELDS' names; a bad key is any `context.` path). */
+export function namesField(body: Record<string, unknown>, field: string): boolean {
+  const paths = ((body.issues ?? []) as { path: string }[]).map((i) => i.path);
+  return field === 'context.(key)' ? paths.some((p) => p.startsWith('context.')) : paths.includes(field);
+}
+
+/**
+ * POSTs raw bytes (which need not be UTF-8) to the API as the client `ci`, signed the contract's
+ * way over those exact bytes: the body to create, the target, a line feed and the body otherwise.
+ */
+export async function postSignedBytes(base: string, target: string, bytes: Buffer) {
+  const id = `msg_${randomBytes(8).toString('hex')}`;
+  const ts = Math.floor(Date.now() / 1000);
+  const key = Buffer.from(CI_SECRET.slice('whsec_'.length), 'base64');
+  const prefix = target === '/api/v1/requests' ? '' : `${target}\n`;
+  const mac = createHmac('sha256', key).update(`${id}.${ts}.${prefix}`).update(bytes).digest('base64');
+  const res = await fetch(`${base}${target}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': `v1,${mac}`,
+    },
+    body: bytes,
+  });
+  return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+}
