@@ -35,6 +35,7 @@ import { registerViews } from './slack/views.js';
 import { authTest } from './slack/workspace.js';
 import { configuredChannels, logWorkspaceProblems } from './slack/workspace-checks.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
+import { databaseModeWarning } from './store/file-modes.js';
 import { ListingRepo } from './store/listing-repo.js';
 import { StatsRepo } from './store/stats-repo.js';
 
@@ -115,6 +116,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   registerInputGuard(app, log);
   // Who may vote: members of the workspace the token belongs to (the start stops when it is unusable).
   const { workspace, scopes: grantedScopes } = await authTest(app.client);
+  // Checked before anything is created: only what an operator made (or an older version left) is named.
+  const modeWarning = config.databaseUrl === null ? databaseModeWarning(config.databasePath) : null;
+  if (modeWarning !== null) log.warn(modeWarning);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
   if (keyWarning !== null) log.warn(keyWarning);
