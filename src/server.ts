@@ -14,6 +14,7 @@ import { cliFileRoute } from './http/cli-file.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
+import { ExpiryTimer } from './jobs/expiry-timer.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
@@ -37,6 +38,7 @@ import { configuredChannels, logWorkspaceProblems } from './slack/workspace-chec
 import { type OpenDatabase, openDatabase } from './store/db.js';
 import { databaseModeWarning } from './store/file-modes.js';
 import { ListingRepo } from './store/listing-repo.js';
+import { nextPendingDeadline } from './store/next-deadline.js';
 import { StatsRepo } from './store/stats-repo.js';
 
 export interface ServerOptions {
@@ -212,6 +214,10 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   // Requests that fell due while the server was down are expired at once, not a tick later.
   await sweepOnce(sweepDeps);
   const task: ScheduledTask = scheduleSweep(config.expiryCron, sweepDeps);
+  // Expiry at the deadline itself; the cron above is the safety sweep.
+  const expiry = new ExpiryTimer({ ...sweepDeps, nextDeadline: () => nextPendingDeadline(database.db) });
+  approvals.onPending = (r) => expiry.arm(r.expiresAt);
+  expiry.start();
   worker.start();
   const checkpointTimer = checkpoints.schedule({
     intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS,
@@ -289,6 +295,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         await slackApp.stop();
         checkpointTimer.stop();
         await task.stop();
+        expiry.stop();
         approvals.decisions.notifyAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
