@@ -21,6 +21,7 @@ import { Metrics } from './metrics/metrics.js';
 import { instrumentRoutes, metricsRoute } from './metrics/routes.js';
 import { slackFetch } from './metrics/slack-fetch.js';
 import { sqliteMetricsSource } from './metrics/sqlite-source.js';
+import type { CallbackLimits } from './outbox/callback-gate.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -48,6 +49,8 @@ export interface ServerOptions {
   /** Outbox timer period (tests shorten it). */
   outboxPollMs?: number;
   callbackTimeoutMs?: number;
+  /** Callback attempts in flight: in all, per client, per receiver host (src/outbox/callback-gate.ts). */
+  callbackLimits?: Partial<CallbackLimits>;
   /** Resolves callback hosts (tests inject one; the system resolver by default). */
   callbackResolver?: Resolver;
   /** HTTP timeouts, connection cap and body budget (src/http/limits.ts; tests shorten them). */
@@ -178,6 +181,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     now,
     ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
     ...(opts.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: opts.callbackTimeoutMs } : {}),
+    ...(opts.callbackLimits ? { callbackLimits: opts.callbackLimits } : {}),
     onCallback: (ok) => metrics.callbackResult(ok),
   });
   approvals.onOutbox = () => worker.wake();
