@@ -11,6 +11,7 @@ import { CALLBACK_RETRY_WINDOW_MS, callbackDelay, slackDelay } from './backoff.j
 import { type CallbackPayload, deliverCallback } from './callback-delivery.js';
 import { CallbackGate, type CallbackLimits, type CallbackSlot, isCallbackLane } from './callback-gate.js';
 import type { SlackDelivery } from './slack-delivery.js';
+import { permanentSlackError, type SlackProblem } from './slack-problems.js';
 
 export interface WorkerDeps {
   approvals: Approvals;
@@ -196,6 +197,8 @@ export class OutboxWorker {
         this.deps.log.info('slack rate limit: pausing lane', { lane: row.lane, ms: limited });
         return;
       }
+      const problem = permanentSlackError(err);
+      if (problem) return await this.undeliverable(row, payload, problem);
       const delay = slackDelay(row.attempts);
       this.deps.approvals.outbox.retryLater(row.id, now + delay, describe(err));
       this.deps.log.warn('slack delivery failed; will retry', {
@@ -275,6 +278,28 @@ export class OutboxWorker {
       attempt: attempts,
       retryInMs: delay,
       error: result.error,
+    });
+  }
+
+  /**
+   * Slack refuses the row for a reason a person must fix: no blind retries at the usual pace but a
+   * slow, bounded schedule (at most 5 minutes apart), so it goes out by itself once fixed; an error
+   * in the log naming the fix; and for a card, `delivery_error` on the request.
+   */
+  private async undeliverable(row: OutboxRow, payload: OutboxPayload, problem: SlackProblem): Promise<void> {
+    const channel = row.lane.startsWith('slack:') ? row.lane.slice('slack:'.length) : row.lane;
+    const error = await this.deps.slack.explain(problem, channel);
+    if (payload.kind === 'slack.post_card' && row.requestId)
+      this.deps.slack.markUndeliverable(row.requestId, error);
+    const delay = slackDelay(row.attempts);
+    this.deps.approvals.outbox.retryLater(row.id, this.deps.now() + delay, `${error.code}: ${error.message}`);
+    this.deps.log.error(`slack refuses ${payload.kind}: ${error.message}`, {
+      requestId: row.requestId,
+      kind: row.kind,
+      code: error.code,
+      fix: error.message,
+      attempt: row.attempts + 1,
+      retryInMs: delay,
     });
   }
 
