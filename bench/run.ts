@@ -3,6 +3,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type AuditFigures, benchAudit } from './audit.js';
 import { benchExpiry, type ExpiryFigures } from './expiry.js';
+import { latenessSection } from './expiry-lateness-row.js';
 import { benchFanout, type FanoutFigures } from './fanout.js';
 import { benchIntake, type IntakeFigures } from './intake.js';
 import { fmt } from './lib/stats.js';
@@ -11,7 +12,7 @@ import { benchMemory, type MemoryFigures } from './memory.js';
 /**
  * `npm run bench`: every figure of issue #10 on this machine, as a table with targets. Bounded in
  * time (a watchdog ends the run) and local only (127.0.0.1). Knobs, all optional:
- *   BENCH_ONLY=intake,fanout,expiry,memory,audit   run some sections only
+ *   BENCH_ONLY=intake,fanout,expiry,lateness,memory,audit   run some sections only
  *   BENCH_DURATION_S=10 BENCH_WARMUP_S=2           intake window
  *   BENCH_FANOUT_RATE=10 BENCH_FANOUT_REQUESTS=500 fake Slack posts/s per channel (1 = Slack's real rate)
  *   BENCH_MEMORY_REQUESTS=100000 BENCH_AUDIT_EVENTS=100000
@@ -23,7 +24,7 @@ const num = (name: string, fallback: number) => {
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
 const only = new Set(
-  (process.env.BENCH_ONLY ?? 'intake,fanout,expiry,memory,audit').split(',').map((s) => s.trim()),
+  (process.env.BENCH_ONLY ?? 'intake,fanout,expiry,lateness,memory,audit').split(',').map((s) => s.trim()),
 );
 const cfg = {
   intake: {
@@ -185,6 +186,8 @@ if (only.has('expiry')) {
     e.dueTickMs < 2000 && e.expired === e.due,
   );
 }
+
+if (only.has('lateness')) await latenessSection(section, row);
 
 if (only.has('memory')) {
   section(`memory (${cfg.memory.requests.toLocaleString('en-US')} requests through the API)`);
