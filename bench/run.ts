@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAudit } from './audit.js';
 import { benchExpiry } from './expiry.js';
 import { benchExpiryClicks } from './expiry-clicks.js';
+import { latenessSection } from './expiry-lateness-row.js';
 import { benchFanout } from './fanout.js';
 import { benchIntake } from './intake.js';
 import { fmt, type LatencySummary } from './lib/stats.js';
@@ -14,7 +15,7 @@ import { benchStored } from './stored.js';
 /**
  * `npm run bench`: every figure of issues #10 and #19 on this machine, as a table with targets.
  * Bounded in time (a watchdog ends the run) and local only (127.0.0.1). Knobs, all optional:
- *   BENCH_ONLY=intake,fanout,expiry,memory,audit,stored,listing   run some sections only
+ *   BENCH_ONLY=intake,fanout,expiry,lateness,memory,audit,stored,listing   run some sections only
  *   BENCH_DURATION_S=10 BENCH_WARMUP_S=2           intake window
  *   BENCH_FANOUT_RATE=10 BENCH_FANOUT_REQUESTS=500 fake Slack posts/s per channel (1 = Slack's real rate)
  *   BENCH_MEMORY_REQUESTS=100000 BENCH_AUDIT_EVENTS=100000
@@ -27,7 +28,7 @@ const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? '');
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
-const SECTIONS = ['intake', 'fanout', 'expiry', 'memory', 'audit', 'stored', 'listing'];
+const SECTIONS = ['intake', 'fanout', 'expiry', 'lateness', 'memory', 'audit', 'stored', 'listing'];
 const only = new Set((process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(',').map((s) => s.trim()));
 const unknown = [...only].filter((s) => !SECTIONS.includes(s));
 if (unknown.length > 0) {
@@ -234,6 +235,8 @@ if (only.has('expiry')) {
   );
   // Room for the expiry lateness after expires_at (p99 < 2 s), measured in its own file.
 }
+
+if (only.has('lateness')) await latenessSection(section, row);
 
 if (only.has('memory')) {
   section(`memory (${cfg.memory.requests.toLocaleString('en-US')} requests through the API)`);

@@ -28,7 +28,25 @@ export function factsSection(view: CardView): SectionBlock {
   if (present(view.resource)) fields.push(md(`*Resource*\n${clip(view.resource, 'mrkdwn', 300)}`));
   if (present(view.environment)) fields.push(md(`*Environment*\n${clip(view.environment, 'inline', 100)}`));
   fields.push(md(`*Requested*\n${slackDate(view.createdAt)}`));
+  const caller = callerText(view);
+  if (caller !== null) fields.push(md(`*Proven caller*\n${caller}`));
   return { type: 'section', fields };
+}
+
+/** What the caller's ID token proved: repository, ref, workflow, actor and a run link, when known. */
+function callerText(view: CardView): string | null {
+  const c = view.caller;
+  if (!c) return null;
+  const parts: string[] = [];
+  if (present(c.repository)) parts.push(clip(c.repository, 'inline', 200));
+  if (present(c.ref)) parts.push(clip(c.ref, 'inline', 200));
+  if (present(c.workflow)) parts.push(`workflow ${clip(c.workflow, 'inline', 300)}`);
+  if (present(c.actor)) parts.push(`by ${clip(c.actor, 'inline', 100)}`);
+  if (present(c.runUrl)) {
+    const link = safeLink(c.runUrl, 'CI run', 500);
+    if (link !== null) parts.push(link);
+  }
+  return parts.length > 0 ? parts.join(' · ') : 'verified CI identity token';
 }
 
 /** The summary, Slack mrkdwn from the request: formatting kept, `& < >` escaped, clipped to `max`. */

@@ -33,4 +33,4 @@ export { ACTION_APPROVE, ACTION_DENY, DENY_REASON_ACTION, DENY_REASON_BLOCK, VIE
 export * from './limits.js';
 export { escapeMrkdwn, escapePlain } from './mrkdwn.js';
 export { renderOutcomeReply, renderReminder, renderVoteReply } from './thread-messages.js';
-export type { CardRisk, CardStatus, CardView, CardVote, ThreadMessage } from './view-model.js';
+export type { CardCaller, CardRisk, CardStatus, CardView, CardVote, ThreadMessage } from './view-model.js';

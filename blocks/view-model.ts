@@ -1,6 +1,7 @@
 /** What the renderers need to know about a request. Times are Unix milliseconds. */
 
 import type { KnownBlock } from '@slack/types';
+import type { CallerFacts } from '../src/core/caller.js';
 import type { Decision, Risk, Status } from '../src/core/types.js';
 
 /** 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled' */
@@ -51,7 +52,12 @@ export interface CardView {
   policyRule: string | null;
   /** How many secret values were masked before storage. */
   redactions: number;
+  /** What a CI identity token proved about the caller (repository, ref, ...); absent or null otherwise. */
+  caller?: CardCaller | null;
 }
+
+/** The facts of an OIDC caller a card shows, each null when the token did not carry it. */
+export type CardCaller = CallerFacts;
 
 /** A message posted into the card's thread. */
 export interface ThreadMessage {

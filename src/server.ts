@@ -1,25 +1,32 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ScheduledTask } from 'node-cron';
+import { consumeRequest } from './approvals/consume.js';
 import { items } from './approvals/outbox-items.js';
 import { Approvals } from './approvals/service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CHECKPOINT_INTERVAL_MS, Checkpointer } from './audit/checkpoints.js';
 import { auditKeyWarning, loadSigningKey } from './audit/keys.js';
+import { publishedKeys } from './audit/published-keys.js';
 import type { Config } from './config.js';
 import type { Policy } from './core/policy.js';
 import type { Resolver } from './egress/pinned-post.js';
 import { apiRoutes } from './http/api-routes.js';
 import { cliFileRoute } from './http/cli-file.js';
+import { jwksRoute } from './http/jwks-route.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
+import { WebhookIdUses } from './http/webhook-id-uses.js';
+import { Identity as CallerIdentity } from './identity/identity.js';
+import { ExpiryTimer } from './jobs/expiry-timer.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { instrumentRoutes, metricsRoute } from './metrics/routes.js';
 import { slackFetch } from './metrics/slack-fetch.js';
 import { sqliteMetricsSource } from './metrics/sqlite-source.js';
+import type { CallbackLimits } from './outbox/callback-gate.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -35,7 +42,9 @@ import { registerViews } from './slack/views.js';
 import { authTest } from './slack/workspace.js';
 import { configuredChannels, logWorkspaceProblems } from './slack/workspace-checks.js';
 import { type OpenDatabase, openDatabase } from './store/db.js';
+import { databaseModeWarning } from './store/file-modes.js';
 import { ListingRepo } from './store/listing-repo.js';
+import { nextPendingDeadline } from './store/next-deadline.js';
 import { StatsRepo } from './store/stats-repo.js';
 
 export interface ServerOptions {
@@ -45,6 +54,8 @@ export interface ServerOptions {
   /** Outbox timer period (tests shorten it). */
   outboxPollMs?: number;
   callbackTimeoutMs?: number;
+  /** Callback attempts in flight: in all, per client, per receiver host (src/outbox/callback-gate.ts). */
+  callbackLimits?: Partial<CallbackLimits>;
   /** Resolves callback hosts (tests inject one; the system resolver by default). */
   callbackResolver?: Resolver;
   /** HTTP timeouts, connection cap and body budget (src/http/limits.ts; tests shorten them). */
@@ -115,6 +126,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   registerInputGuard(app, log);
   // Who may vote: members of the workspace the token belongs to (the start stops when it is unusable).
   const { workspace, scopes: grantedScopes } = await authTest(app.client);
+  // Checked before anything is created: only what an operator made (or an older version left) is named.
+  const modeWarning = config.databaseUrl === null ? databaseModeWarning(config.databasePath) : null;
+  if (modeWarning !== null) log.warn(modeWarning);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
   if (keyWarning !== null) log.warn(keyWarning);
@@ -129,18 +143,29 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     );
   });
 
+  // OIDC callers on the way in, attestations of approvals on the way out (CONTRACT §11, §12).
+  const callers = new CallerIdentity(
+    { oidcIssuers: config.oidcIssuers, oidcAudience: config.oidcAudience, publicUrl: config.publicUrl },
+    key,
+    { now },
+  );
   const approvals = new Approvals({
     database,
     audit,
     defaultChannel: config.defaultChannel,
     policy,
     workspace,
+    attestor: callers,
   });
   approvals.onDecided = (r) => metrics.decided(r);
   let accepting = true;
   const routes = apiRoutes({
     approvals,
     clients: config.clients,
+    oidc: callers.oidc,
+    recordAudit: (event) => database.tx(() => audit.append(event, now())),
+    webhookIds: new WebhookIdUses(),
+    consume: (id, by, at) => consumeRequest({ database, audit, requests: approvals.requests }, id, by, at),
     callbackAllow: config.callbackAllow,
     now,
     log,
@@ -172,6 +197,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     now,
     ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
     ...(opts.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: opts.callbackTimeoutMs } : {}),
+    ...(opts.callbackLimits ? { callbackLimits: opts.callbackLimits } : {}),
     onCallback: (ok) => metrics.callbackResult(ok),
   });
   approvals.onOutbox = () => worker.wake();
@@ -196,6 +222,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       ...instrumentRoutes(routes, metrics),
       metricsRoute(metrics, config.metricsToken),
       cliFileRoute(),
+      jwksRoute({ keys: () => publishedKeys(database.db), now, log }),
       ...slackRoutes,
       ...(opts.routes ?? []),
     ],
@@ -208,6 +235,10 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   // Requests that fell due while the server was down are expired at once, not a tick later.
   await sweepOnce(sweepDeps);
   const task: ScheduledTask = scheduleSweep(config.expiryCron, sweepDeps);
+  // Expiry at the deadline itself; the cron above is the safety sweep.
+  const expiry = new ExpiryTimer({ ...sweepDeps, nextDeadline: () => nextPendingDeadline(database.db) });
+  approvals.onPending = (r) => expiry.arm(r.expiresAt);
+  expiry.start();
   worker.start();
   const checkpointTimer = checkpoints.schedule({
     intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS,
@@ -285,6 +316,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         await slackApp.stop();
         checkpointTimer.stop();
         await task.stop();
+        expiry.stop();
         approvals.decisions.notifyAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Caller } from '../core/caller.js';
 import { decide, type Outcome, type Refusal } from '../core/decide.js';
 import { newRequestId } from '../core/ids.js';
 import { type EffectivePolicy, type Policy, resolvePolicy } from '../core/policy.js';
@@ -13,6 +14,7 @@ import type {
   Vote,
   Workspace,
 } from '../core/types.js';
+import type { Attestor } from '../identity/identity.js';
 import type { OpenDatabase } from '../store/db.js';
 import { OutboxRepo } from '../store/outbox-repo.js';
 import { RequestsRepo } from '../store/requests-repo.js';
@@ -46,6 +48,8 @@ export interface ApprovalsOptions {
   workspace?: Workspace | null;
   /** Called after every commit that enqueued outbox rows. */
   onOutbox?: () => void;
+  /** Signs the attestation of each approval (CONTRACT §12); without one, approvals carry none. */
+  attestor?: Attestor | null;
 }
 
 /**
@@ -60,11 +64,14 @@ export class Approvals {
   private readonly database: OpenDatabase;
   private readonly audit: AuditLog;
   private readonly defaultChannel: string | null;
+  private readonly attestor: Attestor | null;
   policy: Policy | null;
   workspace: Workspace | null;
   onOutbox: () => void;
   /** Called after the commit that took a request out of `pending` in this process (metrics). */
   onDecided: (request: ApprovalRequest) => void = () => {};
+  /** Called after a commit that left a request pending (created, or voted on): the expiry timer. */
+  onPending: (request: ApprovalRequest) => void = () => {};
 
   constructor(opts: ApprovalsOptions) {
     this.database = opts.database;
@@ -73,6 +80,7 @@ export class Approvals {
     this.policy = opts.policy;
     this.workspace = opts.workspace ?? null;
     this.onOutbox = opts.onOutbox ?? (() => {});
+    this.attestor = opts.attestor ?? null;
     this.requests = new RequestsRepo(opts.database.db);
     this.outbox = new OutboxRepo(opts.database.db);
   }
@@ -88,8 +96,11 @@ export class Approvals {
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
+    caller: Caller | null = null,
   ): SubmitResult {
-    const result = this.database.tx(() => this.submitInTx(client, webhookId, payloadSha256, input, now));
+    const result = this.database.tx(() =>
+      this.submitInTx(client, webhookId, payloadSha256, input, now, caller),
+    );
     if (result.kind === 'created') this.afterCommit(result.request);
     return result;
   }
@@ -104,9 +115,10 @@ export class Approvals {
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
+    caller: Caller | null = null,
   ): Promise<SubmitResult> {
     const result = await this.database.txGrouped(() =>
-      this.submitInTx(client, webhookId, payloadSha256, input, now),
+      this.submitInTx(client, webhookId, payloadSha256, input, now, caller),
     );
     if (result.kind === 'created') this.afterCommit(result.request);
     return result;
@@ -119,6 +131,7 @@ export class Approvals {
     payloadSha256: string,
     input: CreateRequestInput,
     now: number,
+    caller: Caller | null,
   ): SubmitResult {
     const existing = this.requests.findByWebhookId(client, webhookId);
     if (existing) {
@@ -127,7 +140,7 @@ export class Approvals {
         : { kind: 'idempotency_conflict' };
     }
     const { value, count } = redactRequest(input);
-    const policy = resolvePolicy(this.policy, value, client);
+    const policy = resolvePolicy(this.policy, value, client, caller);
     if (policy.outcome === 'deny') {
       const rule = policy.rule ?? '(defaults)';
       this.audit.append(
@@ -140,6 +153,7 @@ export class Approvals {
             rule,
             policy_hash: policy.policyHash,
             payload_sha256: payloadSha256,
+            caller,
           },
         },
         now,
@@ -187,6 +201,7 @@ export class Approvals {
       decidedAt: auto ? now : null,
       decidedBy: auto ? 'policy' : null,
       reason: auto ? `auto-approved by policy rule ${policy.rule ?? '(defaults)'}` : null,
+      caller,
     });
     const request = this.mustGet(id);
     this.audit.append(
@@ -196,6 +211,7 @@ export class Approvals {
         actor: `client:${client}`,
         data: {
           client,
+          caller,
           requester: value.requester,
           action: value.action,
           title: value.title,
@@ -454,7 +470,10 @@ export class Approvals {
     return final;
   }
 
-  /** The signed decision record auditors ask for. */
+  /**
+   * The signed decision record auditors ask for. An approval also gets its attestation here, stored
+   * and audited in the same transaction, and set on `r` so the callback queued next carries it.
+   */
   private appendDecision(r: ApprovalRequest, votes: Vote[], now: number, info: { threshold: string }): void {
     this.audit.append(
       {
@@ -490,13 +509,19 @@ export class Approvals {
       },
       now,
     );
+    if (r.status === 'approved' && this.attestor !== null) {
+      const issued = this.attestor.issue(r, votes, now, this.policy);
+      this.requests.update(r.id, { attestation: issued.token });
+      r.attestation = issued.token;
+      this.audit.append(issued.event, now);
+    }
   }
 
   private afterCommit(request: ApprovalRequest): void {
     if (request.status !== 'pending') {
       this.decisions.notify(request.id);
       this.onDecided(request);
-    }
+    } else this.onPending(request);
     this.onOutbox();
   }
 

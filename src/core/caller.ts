@@ -11,6 +11,17 @@ export interface Caller {
   claims: Record<string, unknown>;
 }
 
+/** What a card and the audit record show of an OIDC caller (from GitHub Actions and GitLab CI claims). */
+export interface CallerFacts {
+  repository: string | null;
+  ref: string | null;
+  workflow: string | null;
+  actor: string | null;
+  environment: string | null;
+  /** A link to the CI run, when the claims name one on a host the issuer speaks for. */
+  runUrl: string | null;
+}
+
 /**
  * A claim of the caller by name, for policy matching: `iss` and `sub` are the caller's issuer and
  * subject; every other name is looked up in `claims`. Undefined when the token did not carry it.

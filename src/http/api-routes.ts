@@ -1,81 +1,29 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { ConsumeResult, Consumer } from '../approvals/consume.js';
 import type { Approvals } from '../approvals/service.js';
-import type { ClientSecret } from '../config.js';
+import { applyRequesterBinding, bindRequester } from '../core/policy-requester.js';
 import { redactText } from '../core/redact.js';
 import { toRequestObject } from '../core/request-object.js';
 import { parseCreateRequest, type ValidationIssue } from '../core/request-schema.js';
 import { textProblem } from '../core/text-checks.js';
 import { checkCallbackUrl } from '../egress/callback-url.js';
-import type { Logger } from '../log.js';
+import { sameOwner } from '../identity/caller-owner.js';
+import { type AuthDeps, type Authenticated, authenticate } from './api-auth.js';
 import { API_BODY_LIMIT, SMALL_BODY_LIMIT } from './limits.js';
-import { readBodyOrRefuse } from './read-body.js';
 import { refuse, sendError, sendJson } from './respond.js';
 import type { Route, RoutedRequest } from './router.js';
-import { checkSignatureHeaders, type SignedAs, signedPayload, verifySignature } from './verify-signature.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends AuthDeps {
   approvals: Approvals;
-  clients: readonly ClientSecret[];
   callbackAllow: readonly string[];
-  now: () => number;
-  log: Logger;
+  /** Marks an approved request as used, once (src/approvals/consume.ts). */
+  consume: (id: string, by: Consumer, now: number) => ConsumeResult;
   /** False once shutdown began: new work is refused with 503. */
   accepting: () => boolean;
 }
 
 type Req = RoutedRequest;
-
-const header = (req: IncomingMessage, name: string) => {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
-
-function isJson(req: IncomingMessage): boolean {
-  const type = header(req, 'content-type')?.split(';')[0]?.trim().toLowerCase();
-  return type === 'application/json';
-}
-
-const requireJson = (req: IncomingMessage, res: ServerResponse) =>
-  refuse(req, res, 415, 'unsupported_media_type', {
-    message: 'send the body as Content-Type: application/json',
-  });
-
-/**
- * Checks the signature over what a call of kind `as` signs (verify-signature.ts). Everything that
- * needs no body (content type, the three headers, the timestamp) is checked before the body is
- * read. Answers the error itself and returns null on failure.
- */
-async function authenticate(deps: ApiDeps, req: Req, res: ServerResponse, as: SignedAs) {
-  if (as === 'body' && !isJson(req)) {
-    requireJson(req, res);
-    return null;
-  }
-  const headers = {
-    id: header(req, 'webhook-id'),
-    timestamp: header(req, 'webhook-timestamp'),
-    signature: header(req, 'webhook-signature'),
-  };
-  const early = checkSignatureHeaders(headers, deps.now());
-  if (!early.ok) {
-    deps.log.warn('api signature refused', { path: req.url, why: early.why });
-    refuse(req, res, 401, 'invalid_signature');
-    return null;
-  }
-  const body = await readBodyOrRefuse(req, res);
-  if (body === null) return null;
-  if (as === 'target_and_body' && body.length > 0 && !isJson(req)) {
-    requireJson(req, res);
-    return null;
-  }
-  const verified = verifySignature(headers, signedPayload(as, req.url ?? '', body), deps.clients, deps.now());
-  if (!verified.ok) {
-    deps.log.warn('api signature refused', { path: req.url, why: verified.why });
-    sendError(res, 401, 'invalid_signature');
-    return null;
-  }
-  return { client: verified.client, webhookId: verified.webhookId, body };
-}
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -112,14 +60,50 @@ function guard(deps: ApiDeps, handler: (req: Req, res: ServerResponse) => Promis
   };
 }
 
+/** The request body with the requester that policy binds an OIDC caller to, or null after answering. */
+function bindBody(
+  deps: ApiDeps,
+  auth: Authenticated,
+  body: unknown,
+  res: ServerResponse,
+): { body: unknown } | null {
+  const binding = bindRequester(deps.approvals.policy, auth.client, auth.caller);
+  if (binding.kind === 'none') return { body };
+  if (binding.kind === 'unbound') {
+    if (!binding.required) return { body };
+    sendError(res, 403, 'requester_unbound', {
+      message: `${binding.why}; policy requesters (client "${auth.client}") requires a bound requester`,
+    });
+    return null;
+  }
+  const applied = applyRequesterBinding(body, binding);
+  if (applied.ok) return { body: applied.body };
+  sendError(res, 400, 'invalid_request', { issues: [applied.issue] });
+  return null;
+}
+
 async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   const auth = await authenticate(deps, req, res, 'body');
   if (!auth) return;
   const json = parseJson(auth.body);
   if (!json.ok) return sendError(res, 400, 'invalid_request', { issues: json.issues });
-  const parsed = parseCreateRequest(json.value);
+  const bound = bindBody(deps, auth, json.value, res);
+  if (bound === null) return;
+  const parsed = parseCreateRequest(bound.body);
   if (!parsed.ok) return sendError(res, 400, 'invalid_request', { issues: parsed.issues });
   const url = parsed.value.callback_url;
+  if (url !== undefined && auth.caller !== null) {
+    // Callbacks are signed with the client's whsec_ secret (CONTRACT §3); an OIDC caller has none.
+    return sendError(res, 400, 'invalid_request', {
+      issues: [
+        {
+          path: 'callback_url',
+          message:
+            'callbacks are signed with a client secret, and a caller proven by an ID token has none: leave callback_url out and wait for the outcome with GET /api/v1/requests/:id?wait=N',
+        },
+      ],
+    });
+  }
   const callback = url === undefined ? null : checkCallbackUrl(url, deps.callbackAllow);
   if (callback !== null && !callback.ok) {
     return sendError(res, 400, 'invalid_request', {
@@ -133,19 +117,19 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
     sha,
     parsed.value,
     deps.now(),
+    auth.caller,
   );
   switch (result.kind) {
     case 'created':
     case 'replayed': {
+      // A replay answers only its own caller: the same key from another owner is another request.
+      if (result.kind === 'replayed' && !sameOwner(result.request, auth)) return keyReused(res);
       // A request created just now has no votes yet; a replayed one may have some.
       const votes = result.kind === 'created' ? [] : deps.approvals.requests.votes(result.request.id);
       return sendJson(res, result.kind === 'created' ? 201 : 200, toRequestObject(result.request, votes));
     }
     case 'idempotency_conflict':
-      return sendError(res, 422, 'idempotency_key_reused', {
-        message:
-          'this webhook-id was already used with a different body; use a new webhook-id for a new request',
-      });
+      return keyReused(res);
     case 'policy_denied':
       return sendError(res, 403, 'denied_by_policy', {
         rule: result.rule,
@@ -159,6 +143,11 @@ async function createRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
       });
   }
 }
+
+const keyReused = (res: ServerResponse) =>
+  sendError(res, 422, 'idempotency_key_reused', {
+    message: 'this webhook-id was already used with a different body; use a new webhook-id for a new request',
+  });
 
 /** The `:id` of the URL, or null after answering 400 when it is not text that can be looked up. */
 function requestId(req: Req, res: ServerResponse): string | null {
@@ -185,7 +174,7 @@ async function getRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
     }
   }
   let request = deps.approvals.requests.get(id);
-  if (!request || request.client !== auth.client) return sendError(res, 404, 'not_found');
+  if (!request || !sameOwner(request, auth)) return sendError(res, 404, 'not_found');
   if (waitSeconds > 0 && request.status === 'pending') {
     const gone = new AbortController();
     res.on('close', () => gone.abort());
@@ -223,11 +212,42 @@ async function cancelRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
   }
   const id = requestId(req, res);
   if (id === null) return;
+  const target = deps.approvals.requests.get(id);
+  if (!target || !sameOwner(target, auth)) return sendError(res, 404, 'not_found');
   const result = deps.approvals.cancel(id, `client:${auth.client}`, reason, deps.now(), auth.client);
   if (result.kind === 'not_found') return sendError(res, 404, 'not_found');
   if (result.kind === 'already_decided')
     return sendError(res, 409, 'already_decided', { status: result.status });
   sendJson(res, 200, toRequestObject(result.request, deps.approvals.requests.votes(id)));
+}
+
+async function consumeRequest(deps: ApiDeps, req: Req, res: ServerResponse) {
+  const auth = await authenticate(deps, req, res, 'target_and_body');
+  if (!auth) return;
+  const id = requestId(req, res);
+  if (id === null) return;
+  const result = deps.consume(id, auth, deps.now());
+  switch (result.kind) {
+    case 'consumed':
+      return sendJson(res, 200, toRequestObject(result.request, deps.approvals.requests.votes(id)));
+    case 'not_found':
+      return sendError(res, 404, 'not_found');
+    case 'already_consumed':
+      return sendError(res, 409, 'already_consumed', {
+        consumed_at: new Date(result.consumedAt).toISOString(),
+        message: 'this approval was already used; ask for a new one to run the action again',
+      });
+    case 'not_approved':
+      return sendError(res, 409, 'not_approved', {
+        status: result.status,
+        message: `the request is ${result.status}: only an approved request can be consumed`,
+      });
+    case 'approval_expired':
+      return sendError(res, 409, 'approval_expired', {
+        expired_at: new Date(result.expiredAt).toISOString(),
+        message: 'the approval is no longer valid (its attestation expired); ask for a new one',
+      });
+  }
 }
 
 /** The pipeline API and `/healthz`, mounted on the product's HTTP server (src/http/listener.ts). */
@@ -250,6 +270,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       bodyLimit: SMALL_BODY_LIMIT,
       handler: guard(deps, (q, s) => cancelRequest(deps, q, s)),
+    },
+    {
+      path: '/api/v1/requests/:id/consume',
+      method: 'POST',
+      bodyLimit: SMALL_BODY_LIMIT,
+      handler: guard(deps, (q, s) => consumeRequest(deps, q, s)),
     },
     {
       path: '/healthz',

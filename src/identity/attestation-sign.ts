@@ -1,5 +1,4 @@
-import type { KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { type KeyObject, sign } from 'node:crypto';
 import { ATTESTATION_ALG, ATTESTATION_TYP, type AttestationClaims } from './attestation-verify.js';
 
 /** The facts of an approved request that its attestation states. */
@@ -43,19 +42,32 @@ export function attestationClaims(facts: AttestationFacts): AttestationClaims {
   };
 }
 
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
 /**
  * Signs an approval attestation (CONTRACT §12): a compact JWS, `alg` EdDSA with the audit key,
- * `kid` the audit key's id, `typ` `countersign-approval+jwt`. Sign it once the decision is known
- * and store it in the same transaction as the approval.
+ * `kid` the audit key's id, `typ` `countersign-approval+jwt`. Synchronous (Ed25519 with node:crypto,
+ * which is what jose does underneath), so it runs inside the transaction that records the approval
+ * whatever the store; verification (attestation-verify.ts) uses jose.
  */
-export async function signAttestation(key: AttestationKey, facts: AttestationFacts): Promise<string> {
+export function signAttestation(key: AttestationKey, facts: AttestationFacts): string {
   if (key.privateKey.asymmetricKeyType !== 'ed25519') {
     throw new Error(
       `attestations are signed with the Ed25519 audit key; got a ${key.privateKey.asymmetricKeyType} key`,
     );
   }
-  const claims = attestationClaims(facts);
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: ATTESTATION_ALG, kid: key.keyId, typ: ATTESTATION_TYP })
-    .sign(key.privateKey);
+  const header = { alg: ATTESTATION_ALG, kid: key.keyId, typ: ATTESTATION_TYP };
+  const input = `${b64url(header)}.${b64url(attestationClaims(facts))}`;
+  const signature = sign(null, Buffer.from(input, 'ascii'), key.privateKey).toString('base64url');
+  return `${input}.${signature}`;
+}
+
+/** When a stored attestation stops being valid (Unix ms), read from its `exp`; null when unreadable. */
+export function attestationExpiresAt(token: string): number | null {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return Number.isInteger(claims?.exp) ? (claims.exp as number) * 1000 : null;
+  } catch {
+    return null;
+  }
 }

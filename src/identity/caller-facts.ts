@@ -1,15 +1,6 @@
-import type { Caller } from '../core/caller.js';
+import type { Caller, CallerFacts } from '../core/caller.js';
 
-/** What a card and the audit record show of an OIDC caller (GitHub Actions and GitLab CI claims). */
-export interface CallerFacts {
-  repository: string | null;
-  ref: string | null;
-  workflow: string | null;
-  actor: string | null;
-  environment: string | null;
-  /** A link to the CI run, when the claims name one on a host the issuer speaks for. */
-  runUrl: string | null;
-}
+export type { CallerFacts };
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' && v.length <= 300 ? v : null);
 const id = (v: unknown) =>

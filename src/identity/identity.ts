@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import type { AuditInput } from '../audit/audit-log.js';
 import { attestationTtlSeconds, type Policy } from '../core/policy.js';
 import type { ApprovalRequest, Vote } from '../core/types.js';
-import { type AttestationKey, signAttestation } from './attestation-sign.js';
+import { type AttestationKey, attestationClaims, signAttestation } from './attestation-sign.js';
 import { jwksDocument, type PublishedKey } from './jwks-document.js';
 import { bearerToken, type OidcResult, OidcVerifier, type TrustedIssuer } from './oidc-verifier.js';
 
@@ -17,11 +19,27 @@ export type AttestedRequest = Pick<
   'id' | 'action' | 'resource' | 'environment' | 'client' | 'payloadSha256' | 'policyRule'
 >;
 
+/** An attestation signed for an approval, and the audit event that records its issuing. */
+export interface IssuedAttestation {
+  token: string;
+  event: AuditInput;
+}
+
+/** What the approvals service needs to attest an approval inside the transaction that records it. */
+export interface Attestor {
+  issue(
+    request: AttestedRequest,
+    votes: readonly Pick<Vote, 'userId' | 'decision'>[],
+    decidedAt: number,
+    policy: Policy | null,
+  ): IssuedAttestation;
+}
+
 /**
  * What the server needs of src/identity, in one object made at start: OIDC callers on the way in,
  * attestations on approval, the JWKS that verifies them.
  */
-export class Identity {
+export class Identity implements Attestor {
   readonly oidc: OidcVerifier;
 
   constructor(
@@ -44,15 +62,25 @@ export class Identity {
   /**
    * The attestation of a request approved at `decidedAt`: its approvers are those who voted
    * approve (none for a policy `auto_approve`), its lifetime the `attestation_ttl_seconds` of the
-   * rule that governed it. Sign before the transaction that records the approval, store it in it.
+   * rule that governed it. Synchronous: sign and store it in the transaction that approves.
    */
   attest(
     request: AttestedRequest,
     votes: readonly Pick<Vote, 'userId' | 'decision'>[],
     decidedAt: number,
     policy: Policy | null,
-  ) {
-    return signAttestation(this.key, {
+  ): string {
+    return this.issue(request, votes, decidedAt, policy).token;
+  }
+
+  /** `attest`, with the `attestation.issued` audit event that records it (not the token itself). */
+  issue(
+    request: AttestedRequest,
+    votes: readonly Pick<Vote, 'userId' | 'decision'>[],
+    decidedAt: number,
+    policy: Policy | null,
+  ): IssuedAttestation {
+    const facts = {
       requestId: request.id,
       action: request.action,
       resource: request.resource,
@@ -63,7 +91,25 @@ export class Identity {
       decidedAt,
       ttlSeconds: attestationTtlSeconds(policy, request.policyRule),
       issuer: this.config.publicUrl,
-    });
+    };
+    const token = signAttestation(this.key, facts);
+    const claims = attestationClaims(facts);
+    return {
+      token,
+      event: {
+        type: 'attestation.issued',
+        requestId: request.id,
+        actor: 'system',
+        data: {
+          key_id: this.key.keyId,
+          payload_sha256: claims.payload_sha256,
+          approvers: claims.approvers,
+          iat: claims.iat,
+          exp: claims.exp,
+          token_sha256: createHash('sha256').update(token).digest('hex'),
+        },
+      },
+    };
   }
 
   /** The body of `GET /.well-known/jwks.json` (see `jwksDocument`). */

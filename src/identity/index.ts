@@ -16,7 +16,13 @@ export {
 } from './attestation-verify.js';
 export { type CallerFacts, callerFacts } from './caller-facts.js';
 export { callerOwner, sameOwner } from './caller-owner.js';
-export { type AttestedRequest, Identity, type IdentityConfig } from './identity.js';
+export {
+  type AttestedRequest,
+  type Attestor,
+  Identity,
+  type IdentityConfig,
+  type IssuedAttestation,
+} from './identity.js';
 export { jwksDocument, keyRetirements, type PublishedKey } from './jwks-document.js';
 export {
   bearerToken,

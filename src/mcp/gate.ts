@@ -109,7 +109,7 @@ export async function gateCall(sent: SentCall, opts: GateOptions): Promise<GateO
       };
     }
   }
-  const decision = await decideForward(sent, request);
+  const decision = await decideForward(sent, request, (r, expect) => cs.verifyApproval(r, expect));
   if (decision.forward) return { kind: 'approved', arguments: decision.arguments, request };
   return { kind: 'refused', request, why: decision.why };
 }

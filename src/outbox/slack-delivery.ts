@@ -9,11 +9,12 @@ import {
 import type { OutboxPayload } from '../approvals/outbox-items.js';
 import type { Approvals } from '../approvals/service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { ApprovalRequest } from '../core/types.js';
+import type { ApprovalRequest, DeliveryError } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { toCardView } from '../slack/card-view.js';
 import type { Identity } from '../slack/identity.js';
 import type { OpenDatabase } from '../store/db.js';
+import { deliveryError, type SlackProblem } from './slack-problems.js';
 
 export type Delivery =
   | { kind: 'done' }
@@ -72,6 +73,35 @@ export class SlackDelivery {
     }
   }
 
+  /** What to do about a Slack error retrying cannot fix, naming the channel as people know it. */
+  async explain(problem: SlackProblem, channel: string) {
+    let label = `channel ${channel}`;
+    if (problem.code !== 'channel_not_found') {
+      try {
+        const res = await this.deps.client.conversations.info({ channel });
+        if (res.channel?.name) label = `#${res.channel.name}`;
+      } catch {
+        // The ID it is, then (the token itself may be what Slack refuses).
+      }
+    }
+    return deliveryError(problem, label);
+  }
+
+  /**
+   * The card of `requestId` cannot be posted until someone fixes `error`: the request carries it
+   * (CONTRACT §8), and whoever long-polls the request is answered now. Cleared when the card posts.
+   */
+  markUndeliverable(requestId: string, error: DeliveryError): void {
+    const changed = this.deps.database.tx(() => {
+      const r = this.deps.approvals.requests.get(requestId);
+      if (!r || r.slackTs) return false;
+      if (r.deliveryError?.code === error.code && r.deliveryError.message === error.message) return false;
+      this.deps.approvals.requests.update(requestId, { deliveryError: error });
+      return true;
+    });
+    if (changed) this.deps.approvals.decisions.notify(requestId);
+  }
+
   private view(r: ApprovalRequest) {
     return toCardView(r, this.deps.approvals.requests.votes(r.id));
   }
@@ -112,6 +142,7 @@ export class SlackDelivery {
         slackTs: ts,
         slackUrl,
         cardPostedAt: now,
+        deliveryError: null,
       });
       this.deps.audit.append(
         { type: 'card.posted', requestId: r.id, actor: 'system', data: { channel, ts, permalink: slackUrl } },

@@ -1,5 +1,6 @@
 import type { CardView } from '../../blocks/view-model.js';
 import type { ApprovalRequest, Vote } from '../core/types.js';
+import { callerFacts } from '../identity/caller-facts.js';
 
 /** The view model the card is rendered from: a function of stored state only. */
 export function toCardView(r: ApprovalRequest, votes: Vote[]): CardView {
@@ -35,5 +36,6 @@ export function toCardView(r: ApprovalRequest, votes: Vote[]): CardView {
     approverGroups: named?.groups ?? [],
     policyRule: r.policyRule,
     redactions: r.redactions,
+    caller: r.caller === null ? null : callerFacts(r.caller),
   };
 }

@@ -25,6 +25,7 @@ export function toLines(deps: Pick<VoteDeps, 'approvals'>, list: ApprovalRequest
     ...toCardView(r, votes.get(r.id) ?? []),
     channel: r.channel,
     slackUrl: r.slackUrl,
+    deliveryError: r.deliveryError,
   }));
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, type Placeholder, sql } from 'drizzle-orm';
 import type { Caller } from '../core/caller.js';
 import type {
   ApprovalRequest,
@@ -249,6 +249,16 @@ export class RequestsRepo {
       this.updates.set(key, stmt);
     }
     stmt.run({ ...fields, where_id: id });
+  }
+
+  /** Marks an approved request as used, only if nobody did first. Returns whether this call did. */
+  markConsumed(id: string, at: number): boolean {
+    const result = this.db
+      .update(requests)
+      .set({ consumedAt: at })
+      .where(and(eq(requests.id, id), eq(requests.status, 'approved'), isNull(requests.consumedAt)))
+      .run();
+    return result.changes === 1;
   }
 
   /** Pending requests whose deadline has passed, oldest deadline first (uses the partial index). */

@@ -82,9 +82,13 @@ describe('the trail of a request through the real server', () => {
       'vote.refused',
       'vote.recorded',
       'request.approved',
+      'attestation.issued',
       'callback.delivered',
     ]);
-    const [createdEv, posted, refused, vote, approved, delivered] = trail;
+    const [createdEv, posted, refused, vote, approved, attested, delivered] = trail;
+    // The attestation of the approval, in the same transaction; the event holds its hash, not the token.
+    expect(attested).toMatchObject({ actor: 'system', signature: null });
+    expect(attested?.d).toMatchObject({ key_id: h.server.audit.keyId, approvers: [PEOPLE.bob.id] });
     expect(createdEv).toMatchObject({ actor: 'client:ci', signature: null });
     expect(createdEv?.d).toMatchObject({
       client: 'ci',

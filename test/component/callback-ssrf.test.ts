@@ -230,7 +230,7 @@ describe('through the server: a refused address is given up at once, audited and
     // The row is closed as given up after its one attempt: nothing is scheduled again.
     const row = h.server.database.sqlite
       .prepare(
-        `SELECT attempts, gave_up_at AS gaveUpAt FROM outbox WHERE request_id = ? AND lane = 'callback'`,
+        `SELECT attempts, gave_up_at AS gaveUpAt FROM outbox WHERE request_id = ? AND kind = 'callback'`,
       )
       .get(id) as { attempts: number; gaveUpAt: number | null };
     expect(row).toMatchObject({ attempts: 1, gaveUpAt: expect.any(Number) });

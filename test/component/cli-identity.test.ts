@@ -9,11 +9,13 @@ import { type RequestIo, requestCommand } from '../../src/cli/request-command.js
 import { type VerifyIo, verifyApprovalCommand } from '../../src/cli/verify-approval-command.js';
 import { signAttestation } from '../../src/identity/attestation-sign.js';
 import { jwksDocument } from '../../src/identity/jwks-document.js';
-import { type StandIn, startStandIn } from '../support/api-stand-in.js';
 import { spawnCaptured } from '../support/child.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { type LocalIssuer, startOidcIssuer } from '../support/oidc-issuer.js';
 
 // The CLI's OIDC and attestation parts: `request --oidc-token / GitHub tokens --wait --consume`
-// against a stand-in API, and `verify-approval` in-process and as the built binary.
+// against the real server (ID tokens from a local issuer; policy approves deploys at once), and
+// `verify-approval` in-process and as the built binary.
 
 const BODY = JSON.stringify({
   action: 'deploy.production',
@@ -23,17 +25,39 @@ const BODY = JSON.stringify({
 });
 
 const CLI = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
-let api: StandIn;
+const AUDIENCE = 'cs-aud';
+let issuer: LocalIssuer;
+let h: Harness;
 let dir: string;
 beforeAll(async () => {
-  api = await startStandIn();
+  issuer = await startOidcIssuer({ audience: AUDIENCE });
+  await issuer.addKey('RS256');
   dir = mkdtempSync(join(tmpdir(), 'countersign-identity-'));
   writeFileSync(join(dir, 'body.json'), BODY);
+  writeFileSync(
+    join(dir, 'server-policy.yml'),
+    'version: 1\nrules:\n  - name: deploys\n    match: { action: "deploy.*" }\n    outcome: auto_approve\n',
+  );
+  h = await startHarness({
+    env: {
+      COUNTERSIGN_OIDC: `github=${issuer.url}`,
+      COUNTERSIGN_OIDC_AUDIENCE: AUDIENCE,
+      COUNTERSIGN_POLICY: join(dir, 'server-policy.yml'),
+    },
+  });
 });
 afterAll(async () => {
-  await api.stop();
+  await h.stop();
+  await issuer.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The audit events of one type for one request. */
+const events = (type: string, id: string) =>
+  h.server.database.sqlite
+    .prepare('SELECT count(*) FROM audit_events WHERE type = ? AND request_id = ?')
+    .pluck()
+    .get(type, id) as number;
 
 function streams() {
   const stdout = new PassThrough();
@@ -52,7 +76,7 @@ function streams() {
 function requestIo(env: Record<string, string>) {
   const s = streams();
   const io: RequestIo = {
-    env: { COUNTERSIGN_URL: api.url, ...env },
+    env: { COUNTERSIGN_URL: h.server.url, ...env },
     cwd: dir,
     stdin: Object.assign(new PassThrough(), { isTTY: false }),
     stdout: s.stdout,
@@ -65,7 +89,8 @@ function requestIo(env: Record<string, string>) {
 
 describe('countersign request with a CI identity token', () => {
   it('--oidc-token @file sends the token as a bearer, waits, consumes once and prints the consumed object', async () => {
-    writeFileSync(join(dir, 'id-token'), 'file.id.token\n');
+    const fileToken = await issuer.token();
+    writeFileSync(join(dir, 'id-token'), `${fileToken}\n`);
     const run = requestIo({});
     const code = await requestCommand(
       ['--file', 'body.json', '--oidc-token', '@id-token', '--wait', '--consume', '--json'],
@@ -80,36 +105,40 @@ describe('countersign request with a CI identity token', () => {
     };
     expect(outcome).toMatchObject({ status: 'approved', consumed_at: expect.any(String) });
     expect(run.err()).toContain('Consumed: this approval is now used');
-    const calls = api.apiCalls().filter((c) => c.url.includes(outcome.id) || c.url === '/api/v1/requests');
-    for (const c of calls) expect(c.headers.authorization).toBe('Bearer file.id.token');
-    expect(calls.filter((c) => c.url.endsWith('/consume'))).toHaveLength(1);
+    // The server took the token: the request carries the caller it proves.
+    expect(outcome).toMatchObject({ client: 'github', caller: { issuer: issuer.url } });
+    expect(events('request.consumed', outcome.id)).toBe(1);
     writeFileSync(join(dir, 'outcome.json'), run.out());
 
     // The same approval cannot be consumed twice: a second run on it exits 4 and says why.
-    const again = requestIo({ COUNTERSIGN_OIDC_TOKEN: 'env.id.token' });
+    const envToken = await issuer.token();
+    const again = requestIo({ COUNTERSIGN_OIDC_TOKEN: envToken });
     const idem = ['--file', 'body.json', '--wait', '--consume', '--idempotency-key', 'x'];
     const first = await requestCommand(idem, again.io);
     expect(first).toBe(0);
     const id = /^(req_\w+)$/m.exec(again.out())?.[1] as string;
     const { Countersign } = await import('../../src/client/index.js');
     await expect(
-      new Countersign({ url: api.url, oidcToken: 't', env: {} }).consume(id),
+      new Countersign({ url: h.server.url, oidcToken: envToken, env: {} }).consume(id),
     ).rejects.toMatchObject({
       code: 'already_consumed',
     });
   });
 
   it('fetches GitHub Actions ID tokens by itself when no secret is set', async () => {
-    const run = requestIo({ ...api.githubEnv, COUNTERSIGN_OIDC_AUDIENCE: 'cs-aud' });
-    const before = api.githubTokens.length;
+    const run = requestIo({ ...issuer.githubEnv, COUNTERSIGN_OIDC_AUDIENCE: AUDIENCE });
+    const before = issuer.githubTokens.length;
     const code = await requestCommand(
-      ['--action', 'deploy.web', '--title', 'T', '--requester-email', 'a@example.com'],
+      ['--action', 'deploy.web', '--title', 'T', '--requester-email', 'a@example.com', '--json'],
       run.io,
     );
     expect(code).toBe(0);
-    expect(api.githubTokens.slice(before).map((t) => t.audience)).toEqual(['cs-aud']);
-    const last = api.apiCalls().at(-1);
-    expect(last?.headers.authorization).toBe(`Bearer ${api.githubTokens.at(-1)?.token}`);
+    expect(issuer.githubTokens.slice(before).map((t) => t.audience)).toEqual([AUDIENCE]);
+    // The server accepted GitHub's token as the caller.
+    expect(JSON.parse(run.out())).toMatchObject({
+      client: 'github',
+      caller: { claims: { actor: 'octocat' } },
+    });
   });
 
   it('refuses --consume without --wait, and names every way to authenticate when none is given', async () => {
@@ -156,7 +185,7 @@ function verifyIo(env: Record<string, string> = { COUNTERSIGN_URL: '' }, stdin =
 
 describe('countersign verify-approval', () => {
   it('exits 0 when signature, expiry, payload and action hold (token from a request object file)', async () => {
-    const run = verifyIo({ COUNTERSIGN_URL: api.url });
+    const run = verifyIo({ COUNTERSIGN_URL: h.server.url });
     const code = await verifyApprovalCommand(
       ['@outcome.json', '--payload', 'body.json', '--action', 'deploy.production'],
       run.io,
@@ -169,7 +198,7 @@ describe('countersign verify-approval', () => {
 
   it('exits 1 naming each check that fails', async () => {
     writeFileSync(join(dir, 'other.json'), `${BODY} `);
-    const run = verifyIo({ COUNTERSIGN_URL: api.url });
+    const run = verifyIo({ COUNTERSIGN_URL: h.server.url });
     const code = await verifyApprovalCommand(
       ['@outcome.json', '--payload', 'other.json', '--action', 'db.export'],
       run.io,
@@ -225,7 +254,7 @@ describe('countersign verify-approval', () => {
       [['@missing.txt', '--jwks', 'jwks.json'], /cannot read the token file missing.txt: ENOENT/],
       [['a.b.c', '--jwks', 'body.json'], /is not a JWKS/],
       [
-        ['a.b.c', '--jwks', `${api.url}/missing.json`],
+        ['a.b.c', '--jwks', `${h.server.url}/missing.json`],
         /cannot read the approval keys at .*missing\.json: HTTP 40\d/,
       ],
       [['-', '--payload', '-', '--jwks', 'jwks.json'], /stdin can carry the token or the payload, not both/],
@@ -238,7 +267,7 @@ describe('countersign verify-approval', () => {
   });
 
   it('the built binary exits 0, 1 and 4 (npm test builds first)', async () => {
-    const env = { PATH: process.env.PATH ?? '', COUNTERSIGN_URL: api.url };
+    const env = { PATH: process.env.PATH ?? '', COUNTERSIGN_URL: h.server.url };
     const run = (args: string[]) =>
       spawnCaptured(process.execPath, [CLI, 'verify-approval', ...args], { cwd: dir, env }).done;
     expect((await run(['@outcome.json', '--payload', 'body.json'])).code).toBe(0);

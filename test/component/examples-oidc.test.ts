@@ -11,22 +11,58 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type StandIn, startStandIn } from '../support/api-stand-in.js';
 import { spawnCaptured } from '../support/child.js';
+import { type Harness, PEOPLE, startHarness } from '../support/harness.js';
+import { type LocalIssuer, startOidcIssuer } from '../support/oidc-issuer.js';
+import { cardOf, click, waitFor } from '../support/slack-user.js';
 
-// The OIDC examples' own shell steps, run as written with the one-file CLI their install step
-// fetches (dist/countersign.mjs, copied where the step puts it) against the stand-in API and its
-// stand-in for GitHub's ID token endpoint: ask, wait, consume, verify, deploy the approved bytes,
-// once. (Against the real server once it accepts bearer tokens.)
+// The OIDC examples' own shell steps, run as written with the one-file CLI (dist/countersign.mjs,
+// fetched from the real server as their install step does) against the real server, which trusts
+// two local issuers (one also standing in for GitHub's ID token endpoint) under the policy the
+// examples describe: ask with an ID token and no secret, wait while a reviewer approves in Slack,
+// verify the attestation, deploy exactly the approved bytes, once.
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = resolve(ROOT, 'dist/countersign.mjs');
-let api: StandIn;
+const POLICY = `version: 1
+requesters:
+  - client: github
+    claim: actor
+    email: "{value}@example.com"
+  - client: gitlab
+    claim: user_login
+    users: { jdoe: ${PEOPLE.dave.id} }
+    required: true
+rules:
+  - name: prod-from-main
+    match: { action: "deploy.*", environment: production,
+             claims: { repository: "acme/*", ref: refs/heads/main } }
+  - name: gitlab-prod-from-main
+    match: { action: "deploy.*", environment: production,
+             claims: { project_path: "infra/*", ref: main, ref_protected: "true" } }
+  - name: prod-otherwise
+    match: { action: "deploy.*", environment: production }
+    outcome: deny
+`;
+let github: LocalIssuer;
+let gitlab: LocalIssuer;
+let h: Harness;
 let dir: string;
 
 beforeAll(async () => {
-  api = await startStandIn();
+  github = await startOidcIssuer();
+  await github.addKey('RS256');
+  gitlab = await startOidcIssuer();
+  await gitlab.addKey('ES256');
   dir = mkdtempSync(join(tmpdir(), 'countersign-examples-'));
+  writeFileSync(join(dir, 'server-policy.yml'), POLICY);
+  h = await startHarness({
+    env: {
+      COUNTERSIGN_OIDC: `github=${github.url},gitlab=${gitlab.url}`,
+      COUNTERSIGN_POLICY: join(dir, 'server-policy.yml'),
+    },
+  });
+  h.slack.addUser({ id: 'UOCTOCAT', name: 'Octo Cat', email: 'octocat@example.com' });
   // Where the install steps put it: $RUNNER_TEMP on GitHub, the job's folder on GitLab.
   copyFileSync(CLI, join(dir, 'countersign.mjs'));
   mkdirSync(join(dir, 'scripts'));
@@ -37,9 +73,23 @@ beforeAll(async () => {
   chmodSync(join(dir, 'scripts', 'deploy.sh'), 0o755);
 });
 afterAll(async () => {
-  await api.stop();
+  await h.stop();
+  await github.stop();
+  await gitlab.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Approves, as Bob in Slack, the next request whose card appears with `title`. */
+async function approveInSlack(title: string) {
+  const card = await waitFor(
+    () => h.slack.cards().find((m) => m.text.includes(title)),
+    `the card "${title}"`,
+  );
+  const id = /req_\w+/.exec(JSON.stringify(card.blocks))?.[0] as string;
+  expect(cardOf(h, id)).toBeDefined();
+  await click(h, PEOPLE.bob.id, id, 'approve');
+  return id;
+}
 
 /** Runs shell steps in order, each with bash -e, stopping at the first failure. */
 async function runSteps(steps: string[], env: Record<string, string>) {
@@ -84,20 +134,50 @@ describe('examples/github-actions/deploy-with-oidc.yml', () => {
 
   it('asks with a GitHub ID token and no secret, then verifies and deploys the approved commit once', async () => {
     expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
-    const before = api.githubTokens.length;
-    const results = await runSteps(steps('77'), { ...env, ...api.githubEnv, COUNTERSIGN_URL: api.url });
+    const install = job.steps.find((s) => s.name === 'Install the countersign CLI')?.run as string;
+    const jobEnv = { ...env, ...github.githubEnv, COUNTERSIGN_URL: h.server.url };
+    expect((await runSteps([install], jobEnv)).map((r) => r.code)).toEqual([0]);
+    expect(readFileSync(join(dir, 'countersign.mjs'))).toEqual(readFileSync(CLI));
+
+    const running = runSteps(steps('77'), jobEnv);
+    const id = await approveInSlack('Deploy acme/web@c0ffee0 to production');
+    const results = await running;
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     expect(results[2]?.stderr).toContain('verify-approval: OK (signature, expiry, payload, action)');
     expect(deployed()).toEqual([`deployed production ${env.GITHUB_SHA}`]);
-    expect(api.githubTokens.length).toBeGreaterThan(before);
-    for (const c of api.apiCalls().slice(-3)) expect(c.headers.authorization).toMatch(/^Bearer /);
-    expect(api.apiCalls().filter((c) => c.url.endsWith('/consume'))).toHaveLength(1);
+    const outcome = JSON.parse(readFileSync(join(dir, 'outcome.json'), 'utf8'));
+    expect(outcome).toMatchObject({
+      id,
+      status: 'approved',
+      client: 'github',
+      requester: { email: 'octocat@example.com', name: 'octocat' },
+      caller: { issuer: github.url, claims: { repository: 'acme/web', actor: 'octocat' } },
+      votes: [{ user_id: PEOPLE.bob.id, decision: 'approve' }],
+      consumed_at: expect.any(String),
+    });
+    expect(github.githubTokens.map((t) => t.audience)).toContain('countersign');
 
     // A second run of the same attempt finds the same, already used approval: nothing deploys.
-    const again = await runSteps(steps('77'), { ...env, ...api.githubEnv, COUNTERSIGN_URL: api.url });
+    const again = await runSteps(steps('77'), jobEnv);
     expect(again.map((r) => r.code)).toEqual([0, 4]);
     expect(again[1]?.stderr).toContain('already been used');
     expect(deployed()).toHaveLength(1);
+  });
+
+  it('a run from another branch is refused by policy, and nothing deploys', async () => {
+    github.githubClaims = { ref: 'refs/heads/dev' };
+    try {
+      const results = await runSteps(steps('78'), {
+        ...env,
+        ...github.githubEnv,
+        COUNTERSIGN_URL: h.server.url,
+      });
+      expect(results.map((r) => r.code)).toEqual([0, 4]);
+      expect(results[1]?.stderr).toContain('prod-otherwise');
+      expect(deployed()).toHaveLength(1);
+    } finally {
+      github.githubClaims = {};
+    }
   });
 });
 
@@ -106,9 +186,24 @@ describe('examples/gitlab/.gitlab-ci.yml', () => {
     const pipeline = parse(readFileSync(join(ROOT, 'examples/gitlab/.gitlab-ci.yml'), 'utf8'));
     const job = pipeline['deploy-production'] as { id_tokens: object; script: string[] };
     expect(job.id_tokens).toEqual({ COUNTERSIGN_OIDC_TOKEN: { aud: 'countersign' } });
-    const results = await runSteps(job.script.slice(1), {
-      COUNTERSIGN_URL: api.url,
-      COUNTERSIGN_OIDC_TOKEN: 'gitlab.id.token',
+    const token = await gitlab.token({
+      claims: {
+        sub: 'project_path:infra/api:ref_type:branch:ref:main',
+        project_path: 'infra/api',
+        project_id: '77',
+        ref: 'main',
+        ref_protected: 'true',
+        user_login: 'jdoe',
+        pipeline_id: '5150',
+        repository: undefined,
+        repository_id: undefined,
+        actor: undefined,
+        run_id: undefined,
+      },
+    });
+    const running = runSteps(job.script.slice(1), {
+      COUNTERSIGN_URL: h.server.url,
+      COUNTERSIGN_OIDC_TOKEN: token,
       CI_PROJECT_PATH: 'infra/api',
       CI_COMMIT_SHORT_SHA: 'beef123',
       CI_COMMIT_SHA: 'beef123'.padEnd(40, '0'),
@@ -116,8 +211,16 @@ describe('examples/gitlab/.gitlab-ci.yml', () => {
       CI_PIPELINE_ID: '5150',
       CI_JOB_ID: '1',
     });
+    await approveInSlack('Deploy infra/api@beef123 to production');
+    const results = await running;
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     expect(deployed().at(-1)).toBe(`deployed production ${'beef123'.padEnd(40, '0')}`);
-    expect(api.apiCalls().at(-1)?.headers.authorization).toBe('Bearer gitlab.id.token');
+    const outcome = JSON.parse(readFileSync(join(dir, 'outcome.json'), 'utf8'));
+    expect(outcome).toMatchObject({
+      client: 'gitlab',
+      requester: { slack_user_id: PEOPLE.dave.id, name: 'jdoe' },
+      caller: { claims: { project_path: 'infra/api', user_login: 'jdoe' } },
+      consumed_at: expect.any(String),
+    });
   });
 });

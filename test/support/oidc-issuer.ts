@@ -4,7 +4,8 @@ import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, 
 
 /**
  * A local OIDC issuer for tests: keys made in the test, discovery and JWKS served on 127.0.0.1,
- * every request it receives counted. It signs ID tokens shaped like GitHub Actions ones.
+ * every request it receives counted. It signs ID tokens shaped like GitHub Actions ones, and also
+ * stands in for GitHub's ID token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`), handing out its tokens.
  */
 
 export type IssuerAlg = 'RS256' | 'ES256' | 'EdDSA';
@@ -29,6 +30,12 @@ export interface LocalIssuer {
   addKey(alg: IssuerAlg, opts?: { kid?: string; publish?: boolean }): Promise<IssuerKey>;
   /** While true, discovery and JWKS answer 503. */
   down: boolean;
+  /** What a GitHub Actions job with `id-token: write` has in its environment, pointing here. */
+  githubEnv: { ACTIONS_ID_TOKEN_REQUEST_URL: string; ACTIONS_ID_TOKEN_REQUEST_TOKEN: string };
+  /** The tokens handed out by the GitHub endpoint, with the audience asked for. */
+  githubTokens: { audience: string | null; token: string }[];
+  /** Claims (e.g. `exp`) of the tokens the GitHub endpoint hands out next. */
+  githubClaims: JWTPayload;
   /** A signed token: GitHub-like claims around `now` (Unix ms), overridden by `claims`. */
   token(opts?: {
     claims?: JWTPayload;
@@ -41,6 +48,7 @@ export interface LocalIssuer {
 }
 
 let kidCounter = 0;
+const GITHUB_REQUEST_TOKEN = 'gh-request-token';
 
 export async function startOidcIssuer(opts: { audience?: string } = {}): Promise<LocalIssuer> {
   const audience = opts.audience ?? 'countersign';
@@ -52,6 +60,18 @@ export async function startOidcIssuer(opts: { audience?: string } = {}): Promise
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (path.startsWith('/_github/token')) {
+      if (req.headers.authorization !== `bearer ${GITHUB_REQUEST_TOKEN}`)
+        return send(403, { message: 'bad request token' });
+      const audience = new URL(path, 'http://x').searchParams.get('audience');
+      void issuer
+        .token({ claims: { ...(audience ? { aud: audience } : {}), ...issuer.githubClaims } })
+        .then((token) => {
+          issuer.githubTokens.push({ audience, token });
+          send(200, { count: 1, value: token });
+        });
+      return;
+    }
     if (issuer.down) return send(503, { error: 'unavailable' });
     if (path === '/.well-known/openid-configuration') {
       return send(200, {
@@ -72,6 +92,12 @@ export async function startOidcIssuer(opts: { audience?: string } = {}): Promise
     count: (path) => (path === undefined ? requests.length : requests.filter((p) => p === path).length),
     published: [],
     down: false,
+    githubEnv: {
+      ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/_github/token?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: GITHUB_REQUEST_TOKEN,
+    },
+    githubTokens: [],
+    githubClaims: {},
     async addKey(alg, o = {}) {
       const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
       const kid = o.kid ?? `key-${++kidCounter}`;

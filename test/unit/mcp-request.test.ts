@@ -1,10 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { keyIdOf } from '../../src/audit/keys.js';
 import type { RequestObject } from '../../src/client/index.js';
 import { parseCreateRequest } from '../../src/core/request-schema.js';
+import { signAttestation } from '../../src/identity/attestation-sign.js';
+import { verifyAttestation } from '../../src/identity/attestation-verify.js';
+import { jwksDocument } from '../../src/identity/jwks-document.js';
 import { promptRequest, toolCallRequest } from '../../src/mcp/call-request.js';
-import { decideForward } from '../../src/mcp/forward-decision.js';
+import { type AttestationCheck, decideForward } from '../../src/mcp/forward-decision.js';
 import { actionPart, agentAction, defaultServerName, mcpAction } from '../../src/mcp/names.js';
 
 const settings = { requester: { email: 'alice@example.com' }, ttlSeconds: 900, risk: 'medium' as const };
@@ -104,5 +108,77 @@ describe('decideForward', () => {
     });
     const noArgs = { body: JSON.stringify({ context: {} }), argumentsKey: 'arguments' as const };
     expect((await decideForward(noArgs, approved(noArgs.body))).forward).toBe(false);
+  });
+});
+
+describe('decideForward with an attestation', () => {
+  const sent = toolCallRequest('notes', 'delete_note', null, { name: 'todo' }, settings);
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const key = { keyId: keyIdOf(publicKey), privateKey };
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const decidedAt = Date.now();
+  const attest = (over: { action?: string; ttlSeconds?: number; key?: typeof key } = {}) =>
+    signAttestation(over.key ?? key, {
+      requestId: 'req_1',
+      action: over.action ?? 'mcp.notes.delete_note',
+      resource: null,
+      environment: null,
+      client: 'agent',
+      payloadSha256: sha(sent.body),
+      approvers: ['UBOB'],
+      decidedAt,
+      ttlSeconds: over.ttlSeconds ?? 900,
+      issuer: null,
+    });
+  /** What the gateway does with the server's JWKS (Countersign.verifyApproval), offline here. */
+  const verify: AttestationCheck = async (r, expect) =>
+    verifyAttestation(
+      r.attestation as string,
+      await jwksDocument([{ keyId: key.keyId, publicKeyPem: pem, retiredAt: null }], decidedAt),
+      { payloadSha256: sha(expect.payload), action: expect.action },
+    );
+
+  it('forwards only when the attestation verifies for these bytes and this action', async () => {
+    const good = approved(sent.body, { attestation: attest() });
+    expect(await decideForward(sent, good, verify)).toMatchObject({ forward: true });
+    const cases: [string, RequestObject, RegExp][] = [
+      [
+        'another action',
+        approved(sent.body, { attestation: attest({ action: 'mcp.notes.read' }) }),
+        /action/,
+      ],
+      ['expired', approved(sent.body, { attestation: attest({ ttlSeconds: -1 }) }), /expiry/],
+      [
+        'another key',
+        approved(sent.body, {
+          attestation: attest({
+            key: { keyId: key.keyId, privateKey: generateKeyPairSync('ed25519').privateKey },
+          }),
+        }),
+        /signature/,
+      ],
+    ];
+    for (const [what, request, why] of cases) {
+      const decision = await decideForward(sent, request, verify);
+      expect({ what, decision }).toMatchObject({
+        what,
+        decision: { forward: false, why: expect.stringMatching(why) },
+      });
+    }
+  });
+
+  it('refuses an attestation it cannot check: no verifier, or the keys cannot be had', async () => {
+    const request = approved(sent.body, { attestation: attest() });
+    expect(await decideForward(sent, request)).toMatchObject({
+      forward: false,
+      why: /nothing here can check/,
+    });
+    const down: AttestationCheck = async () => {
+      throw new Error('cannot read the approval keys: HTTP 503');
+    };
+    expect(await decideForward(sent, request, down)).toMatchObject({
+      forward: false,
+      why: /could not be checked: cannot read the approval keys/,
+    });
   });
 });
