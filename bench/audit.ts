@@ -35,6 +35,50 @@ export async function benchAudit(cfg: AuditConfig): Promise<AuditFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-audit-'));
   const path = join(dir, 'countersign.db');
   try {
+    const { events, signed, appendMs } = await buildAuditLog(path, cfg.events);
+    const verifyStart = performance.now();
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'audit', 'verify', '--database', path], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      const kill = () => child.kill('SIGKILL');
+      const timer = setTimeout(kill, 120_000);
+      process.once('exit', kill); // the run's watchdog must not leave it behind
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        process.off('exit', kill);
+        resolve({ code: exitCode, output: text.trim() });
+      });
+    });
+    const verifyMs = performance.now() - verifyStart;
+    return {
+      events,
+      signed,
+      appendMs,
+      verifyMs,
+      exitCode: code,
+      output,
+      eventsPerSecond: (events / verifyMs) * 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes `count` events with the product's AuditLog into a new database at `path`. */
+export async function buildAuditLog(
+  path: string,
+  count: number,
+): Promise<{ events: number; signed: number; appendMs: number }> {
+  const cfg = { events: count };
+  {
     const database = openSqliteStore(path);
     const audit = new AuditLog(loadSigningKey(null, path));
     const t0 = Date.now() - 86_400_000;
@@ -86,39 +130,6 @@ export async function benchAudit(cfg: AuditConfig): Promise<AuditFigures> {
     const appendMs = performance.now() - appendStart;
     database.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     await database.close();
-
-    const verifyStart = performance.now();
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'audit', 'verify', '--database', path], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (c: Buffer) => {
-        text += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        text += c.toString();
-      });
-      const kill = () => child.kill('SIGKILL');
-      const timer = setTimeout(kill, 120_000);
-      process.once('exit', kill); // the run's watchdog must not leave it behind
-      child.on('exit', (exitCode) => {
-        clearTimeout(timer);
-        process.off('exit', kill);
-        resolve({ code: exitCode, output: text.trim() });
-      });
-    });
-    const verifyMs = performance.now() - verifyStart;
-    return {
-      events,
-      signed,
-      appendMs,
-      verifyMs,
-      exitCode: code,
-      output,
-      eventsPerSecond: (events / verifyMs) * 1000,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    return { events, signed, appendMs };
   }
 }

@@ -20,6 +20,12 @@ export interface IntakeConfig {
 
 export interface ClickFigures {
   latency: LatencySummary;
+  /**
+   * From sending the click until a `GET ?wait=30` on the same request, opened just before the
+   * click, returns with the outcome (what a waiting pipeline sees).
+   */
+  outcome: LatencySummary;
+  outcomeErrors: number;
   errors: number;
   firstError: string | null;
   /** Of the clicked requests, how many were approved shortly after the run (the vote went through). */
@@ -40,12 +46,15 @@ export interface IntakeFigures {
   cpuPerRequestUs: { baseline: number; countersign: number };
   clicks: ClickFigures;
   server: Record<string, number>;
+  /** The server's highest RSS, sampled every 250 ms from the start of the load to its end. */
+  rssPeakBytes: number;
 }
 
 const APPROVERS = [PEOPLE.bob.id, PEOPLE.carol.id, PEOPLE.dave.id];
 
-async function statusOf(base: URL, agent: Agent, id: string): Promise<string | null> {
-  const path = `/api/v1/requests/${id}`;
+/** GET the request (long-polling `wait` seconds when given) and read its status. */
+async function statusOf(base: URL, agent: Agent, id: string, wait = 0): Promise<string | null> {
+  const path = `/api/v1/requests/${id}${wait > 0 ? `?wait=${wait}` : ''}`;
   const headers = signedHeaders(`msg_bench_get_${id}`, path);
   delete headers['content-type'];
   delete headers['content-length'];
@@ -56,7 +65,11 @@ async function statusOf(base: URL, agent: Agent, id: string): Promise<string | n
 /** Approve clicks, one at a time, on the newest request, while `busy()`; measured only while `measuring()`. */
 class Clicker {
   readonly samples = new Samples();
+  readonly outcome = new Samples();
+  outcomeErrors = 0;
   readonly clicked: string[] = [];
+  /** The long polls (one per click) wait on their own connections. */
+  private readonly waitAgent = new Agent({ keepAlive: true, maxSockets: 4 });
   errors = 0;
   firstError: string | null = null;
   /** Ids created in the measured window, newest last. */
@@ -76,15 +89,25 @@ class Clicker {
       if (!measuring() || id === undefined || !busy()) continue;
       this.fresh.length = 0; // always the newest request: created a moment ago
       const user = APPROVERS[this.n++ % APPROVERS.length] ?? '';
+      let answeredAt = 0;
+      const outcome = statusOf(this.base, this.waitAgent, id, 30).then((status) => {
+        answeredAt = performance.now();
+        return status;
+      });
+      const sentAt = performance.now();
       const res = await approveClick(this.base, this.agent, user, id);
+      const status = await outcome;
       if (!busy()) break; // answered after the window: not counted
       this.samples.add(res.ms);
+      if (status === 'approved') this.outcome.add(answeredAt - sentAt);
+      else this.outcomeErrors++;
       this.clicked.push(id);
       if (res.status !== 200) {
         this.errors++;
         this.firstError ??= `${res.status} ${res.body.slice(0, 300)}`;
       }
     }
+    this.waitAgent.destroy();
   }
 }
 
@@ -155,6 +178,10 @@ export async function benchIntake(cfg: IntakeConfig, pgStore?: IntakeStore): Pro
     let loading = true;
     let measuring = false;
     const csCpu0 = await cpuOf();
+    let rssPeakBytes = server.rssBytes();
+    const sampler = setInterval(() => {
+      rssPeakBytes = Math.max(rssPeakBytes, server.rssBytes());
+    }, 250);
     const clicking = clicker.run(
       () => loading,
       () => measuring,
@@ -172,6 +199,7 @@ export async function benchIntake(cfg: IntakeConfig, pgStore?: IntakeStore): Pro
       },
     });
     loading = false;
+    clearInterval(sampler);
     await clicking;
     const csCpu = (await cpuOf()) - csCpu0;
     // The vote itself runs after the ack; give it a moment, then check that the clicks counted.
@@ -198,12 +226,15 @@ export async function benchIntake(cfg: IntakeConfig, pgStore?: IntakeStore): Pro
       },
       clicks: {
         latency: clicker.samples.summary(),
+        outcome: clicker.outcome.summary(),
+        outcomeErrors: clicker.outcomeErrors,
         errors: clicker.errors,
         firstError: clicker.firstError,
         approved,
         checked: sample.length,
       },
       server: stats,
+      rssPeakBytes,
     };
   } finally {
     await proxy?.close();

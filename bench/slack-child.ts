@@ -1,14 +1,15 @@
 import { SlackEmulator } from '../src/sandbox/slack-emulator.js';
+import { seedWorkspace } from '../test/support/harness.js';
 import { reportStartFailure, serveChild } from './lib/child.js';
-import { PEOPLE } from './lib/env.js';
 
 /**
  * The fake Slack Web API in a process of its own, for the load benches (its work must not delay the
- * load generator's clock). It knows the people of the test workspace, so clicks resolve.
+ * load generator's clock). It knows the people and the approvals channel of the test workspace, so
+ * clicks resolve and the server's start-up checks pass.
  */
 try {
   const slack = await new SlackEmulator().start();
-  for (const p of Object.values(PEOPLE)) slack.addUser(p);
+  seedWorkspace(slack);
   const rate = Number(process.env.BENCH_SLACK_RATE ?? '');
   if (rate > 0) slack.postsPerSecondPerChannel = rate;
   // The fake records every call with its arguments; under load only the counts matter here.

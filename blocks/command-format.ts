@@ -12,6 +12,15 @@ export interface RequestLine extends CardView {
   channel: string;
   /** Permalink of the card, once posted. */
   slackUrl: string | null;
+  /** Why Slack refuses the card, with the fix (CONTRACT §8), while it does. */
+  deliveryError?: { code: string; message: string } | null;
+}
+
+/** ":warning: Slack refuses the card: <fix> (code)", or null when nothing is wrong. */
+export function deliveryProblem(line: RequestLine, max = 600): string | null {
+  const e = line.deliveryError;
+  if (!e) return null;
+  return `:warning: Slack refuses the card: ${clip(e.message, 'inline', max)} (\`${clip(e.code, 'inline', 60)}\`)`;
 }
 
 /** A reply to a slash command (sent ephemeral by the listener). */
@@ -76,7 +85,8 @@ export function requestLine(line: RequestLine, now: number, opts: { showRequeste
     const word = line.status === 'expired' ? 'Expired' : s.word;
     facts.push(`${s.emoji} ${word}${line.decidedAt === null ? '' : ` ${slackDate(line.decidedAt)}`}`);
   }
-  return `${head}\n${facts.join(' · ')}`;
+  const problem = deliveryProblem(line, 300);
+  return `${head}\n${facts.join(' · ')}${problem ? `\n${problem}` : ''}`;
 }
 
 /** "Showing 10 of 37" style counts. */

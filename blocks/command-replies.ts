@@ -6,6 +6,7 @@ import {
   type CommandReply,
   channelMention,
   countNote,
+  deliveryProblem,
   fitMessage,
   linkedTitle,
   type RequestLine,
@@ -232,6 +233,8 @@ export function renderShow(show: ShowModel, now: number): CommandReply {
     ? `${linkedTitle({ ...r, title: 'Open the card' })} in ${channelMention(r.channel)}`
     : `Card not posted yet (channel ${channelMention(r.channel)})`;
   const lines = [where];
+  const problem = deliveryProblem(r);
+  if (problem) lines.push(problem);
   if (r.status === 'pending') {
     const allowed = [...r.approverUsers.map(mention), ...r.approverGroups.map(mentionGroup)];
     lines.push(

@@ -17,13 +17,16 @@ import { jwksRoute } from './http/jwks-route.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
 import type { Route } from './http/router.js';
+import { WebhookIdUses } from './http/webhook-id-uses.js';
 import { Identity as CallerIdentity } from './identity/identity.js';
+import { ExpiryTimer } from './jobs/expiry-timer.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { instrumentRoutes, metricsRoute } from './metrics/routes.js';
 import { slackFetch } from './metrics/slack-fetch.js';
 import { storeMetricsSource } from './metrics/store-source.js';
+import type { CallbackLimits } from './outbox/callback-gate.js';
 import { SlackDelivery } from './outbox/slack-delivery.js';
 import { OutboxWorker } from './outbox/worker.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -38,6 +41,7 @@ import { manifestBotScopes } from './slack/manifest-scopes.js';
 import { registerViews } from './slack/views.js';
 import { authTest } from './slack/workspace.js';
 import { configuredChannels, logWorkspaceProblems } from './slack/workspace-checks.js';
+import { databaseModeWarning } from './store/file-modes.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -48,6 +52,8 @@ export interface ServerOptions {
   /** Outbox timer period (tests shorten it). */
   outboxPollMs?: number;
   callbackTimeoutMs?: number;
+  /** Callback attempts in flight: in all, per client, per receiver host (src/outbox/callback-gate.ts). */
+  callbackLimits?: Partial<CallbackLimits>;
   /** Resolves callback hosts (tests inject one; the system resolver by default). */
   callbackResolver?: Resolver;
   /** HTTP timeouts, connection cap and body budget (src/http/limits.ts; tests shorten them). */
@@ -118,6 +124,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   registerInputGuard(app, log);
   // Who may vote: members of the workspace the token belongs to (the start stops when it is unusable).
   const { workspace, scopes: grantedScopes } = await authTest(app.client);
+  // Checked before anything is created: only what an operator made (or an older version left) is named.
+  const modeWarning = config.databaseUrl === null ? databaseModeWarning(config.databasePath) : null;
+  if (modeWarning !== null) log.warn(modeWarning);
   const key = loadSigningKey(config.auditSigningKey, config.databasePath);
   const keyWarning = auditKeyWarning(key, config.databasePath, config.auditChannel);
   if (keyWarning !== null) log.warn(keyWarning);
@@ -165,6 +174,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
           log.error('could not record an audit event', { type: event.type, error: err });
         });
     },
+    webhookIds: new WebhookIdUses(),
     consume: (id, by, at) => consumeRequest({ store, audit }, id, by, at),
     callbackAllow: config.callbackAllow,
     now,
@@ -197,6 +207,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     now,
     ...(opts.outboxPollMs !== undefined ? { pollMs: opts.outboxPollMs } : {}),
     ...(opts.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: opts.callbackTimeoutMs } : {}),
+    ...(opts.callbackLimits ? { callbackLimits: opts.callbackLimits } : {}),
     onCallback: (ok) => metrics.callbackResult(ok),
   });
   approvals.onOutbox = () => worker.wake();
@@ -234,6 +245,10 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   // Requests that fell due while the server was down are expired at once, not a tick later.
   await sweepOnce(sweepDeps);
   const task: ScheduledTask = scheduleSweep(config.expiryCron, sweepDeps);
+  // Expiry at the deadline itself; the cron above is the safety sweep.
+  const expiry = new ExpiryTimer({ ...sweepDeps, nextDeadline: () => store.requests.nextPendingDeadline() });
+  approvals.onPending = (r) => expiry.arm(r.expiresAt);
+  expiry.start();
   worker.start();
   const checkpointTimer = checkpoints.schedule({
     intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS,
@@ -312,6 +327,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         await slackApp.stop();
         checkpointTimer.stop();
         await task.stop();
+        expiry.stop();
         approvals.decisions.notifyAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

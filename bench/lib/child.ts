@@ -108,6 +108,22 @@ export class Child {
     });
   }
 
+  /** Asks the child to run one of its `commands` (see `serveChild`); resolves with its figures. */
+  run(command: string, timeoutMs = 60_000): Promise<Record<string, number>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${this.name}: ${command} did not finish within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, (stats) => {
+        clearTimeout(timer);
+        resolve(stats);
+      });
+      this.proc.send({ type: 'run', id, command });
+    });
+  }
+
   /** Resident set size read from /proc (independent of the child's own report). */
   rssBytes(): number {
     try {
@@ -137,6 +153,8 @@ export function serveChild(opts: {
   url: string;
   collect: () => Record<string, number> | Promise<Record<string, number>>;
   stop: () => Promise<void>;
+  /** Work the bench can ask for by name (`Child.run`), answered with figures. */
+  commands?: Record<string, () => Promise<Record<string, number>>>;
 }): void {
   const send = (m: ChildMessage) => process.send?.(m);
   let stopping = false;
@@ -151,7 +169,14 @@ export function serveChild(opts: {
       },
     );
   };
-  process.on('message', (m: { type: string; id?: number; gc?: boolean }) => {
+  process.on('message', (m: { type: string; id?: number; gc?: boolean; command?: string }) => {
+    const command = m.type === 'run' ? opts.commands?.[m.command ?? ''] : undefined;
+    if (command) {
+      command().then(
+        (stats) => send({ type: 'stats', id: m.id ?? 0, stats }),
+        (err) => send({ type: 'error', message: String(err) }),
+      );
+    }
     if (m.type === 'stats') {
       // Run with --expose-gc, a child can be asked for its figures after a full collection.
       if (m.gc) (globalThis as { gc?: () => void }).gc?.();

@@ -116,5 +116,8 @@ CREATE UNIQUE INDEX "requests_client_webhook" ON "requests" USING btree ("client
 CREATE INDEX "requests_pending_expiry" ON "requests" USING btree ("expires_at") WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX "requests_pending_reminder" ON "requests" USING btree ("next_reminder_at") WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX "requests_created" ON "requests" USING btree ("created_at");--> statement-breakpoint
-CREATE INDEX "requests_pending_created" ON "requests" USING btree ("created_at") WHERE status = 'pending';--> statement-breakpoint
+CREATE INDEX "requests_pending_created" ON "requests" USING btree ("created_at","id") WHERE status = 'pending';--> statement-breakpoint
+CREATE INDEX "requests_pending_channel" ON "requests" USING btree ("channel","created_at") WHERE status = 'pending';--> statement-breakpoint
+CREATE INDEX "requests_requester_slack" ON "requests" USING btree ("requester_slack_id","created_at");--> statement-breakpoint
+CREATE INDEX "requests_requester_email" ON "requests" USING btree ("requester_email","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "votes_request_user" ON "votes" USING btree ("request_id","user_id");

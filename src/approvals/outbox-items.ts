@@ -1,5 +1,6 @@
 import { toRequestObject } from '../core/request-object.js';
 import type { ApprovalRequest, Vote } from '../core/types.js';
+import { callbackLane } from '../outbox/callback-gate.js';
 import type { NewOutboxItem } from '../store/store.js';
 
 /** The kinds of outbox rows and what each payload holds. */
@@ -74,7 +75,8 @@ export const items = {
       {
         kind: 'callback',
         requestId: r.id,
-        lane: 'callback',
+        // One lane per client and receiver: a receiver's backlog never hides the rows of another.
+        lane: callbackLane(r.client, r.callbackUrl),
         payload: { kind: 'callback', url: r.callbackUrl, webhookId: `msg_${r.id}_${r.status}`, body },
       },
     ];

@@ -67,6 +67,8 @@ export class Approvals {
   onOutbox: () => void;
   /** Called after the commit that took a request out of `pending` in this process (metrics). */
   onDecided: (request: ApprovalRequest) => void = () => {};
+  /** Called after a commit that left a request pending (created, or voted on): the expiry timer. */
+  onPending: (request: ApprovalRequest) => void = () => {};
 
   constructor(opts: ApprovalsOptions) {
     this.store = opts.store;
@@ -591,7 +593,7 @@ export class Approvals {
     if (request.status !== 'pending') {
       this.decisions.notify(request.id);
       this.onDecided(request);
-    }
+    } else this.onPending(request);
     this.onOutbox();
   }
 }

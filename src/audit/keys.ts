@@ -5,8 +5,9 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { makeDataFolder } from '../store/file-modes.js';
 
 export interface SigningKey {
   keyId: string;
@@ -54,7 +55,7 @@ export function loadSigningKey(setting: string | null, databasePath: string): Si
   const dir = databasePath === ':memory:' ? process.cwd() : dirname(databasePath);
   const path = join(dir, 'audit-signing-key.pem');
   if (existsSync(path)) return fromPem(readFileSync(path, 'utf8'), path);
-  mkdirSync(dir, { recursive: true });
+  makeDataFolder(dir);
   const { privateKey } = generateKeyPairSync('ed25519');
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   writeFileSync(path, pem, { mode: 0o600, flag: 'wx' });

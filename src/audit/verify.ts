@@ -68,6 +68,8 @@ export interface VerifyOptions {
    * (at most 8) once the log has a few thousand events.
    */
   threads?: number;
+  /** Whether the worker threads may use libsodium when it is installed (default true; see signature-check.ts). */
+  libsodium?: boolean;
 }
 
 /** Parses `<seq>:<hash>` (64 hex digits); returns an error text when it is not one. */
@@ -161,7 +163,9 @@ export async function verifyAudit(reader: AuditReader, opts: VerifyOptions = {})
     const usable = new Map<string, KeyEntry>([...keys].filter(([, k]) => k.key !== null));
     checker =
       threads > 0
-        ? new WorkerSignatureChecker(new Map([...usable].map(([id, k]) => [id, k.pem])), threads)
+        ? new WorkerSignatureChecker(new Map([...usable].map(([id, k]) => [id, k.pem])), threads, {
+            libsodium: opts.libsodium !== false,
+          })
         : new InlineSignatureChecker(new Map([...usable].map(([id, k]) => [id, k.key as KeyObject])));
 
     const outside = opts.checkpoint ?? null;

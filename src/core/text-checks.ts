@@ -21,6 +21,11 @@ export function textProblem(s: string): string | null {
   return null;
 }
 
+/** `s` made storable for a message: lone surrogates and NUL become U+FFFD. */
+export function storableText(s: string): string {
+  return s.toWellFormed().replaceAll('\u0000', '\ufffd');
+}
+
 /** How many problems are listed at most (a body of a million bad keys gets the first ones). */
 const MAX_ISSUES = 50;
 
@@ -45,7 +50,7 @@ export function illFormedStrings(value: unknown): ValidationIssue[] {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i] as [string, unknown];
         const problem = textProblem(key);
-        const shown = key.toWellFormed().replaceAll('\u0000', '\ufffd');
+        const shown = storableText(key);
         if (problem) issues.push({ path: name([...item.path, shown]), message: `(the key) ${problem}` });
         else stack.push({ value: child, path: [...item.path, shown] });
       }

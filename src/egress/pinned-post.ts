@@ -33,8 +33,11 @@ export interface PinnedPostOptions {
 
 export type PinnedPostResult =
   | { ok: true; status: number }
-  /** `permanent`: the address is refused; trying again cannot help. */
-  | { ok: false; error: string; permanent: boolean };
+  /**
+   * `permanent`: the address is refused; trying again cannot help. `status`: the receiver answered
+   * (with a status that is not 2xx); without it the receiver could not be reached or never answered.
+   */
+  | { ok: false; error: string; permanent: boolean; status?: number };
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -83,8 +86,15 @@ export async function postPinned(url: URL, opts: PinnedPostOptions): Promise<Pin
     const e = err as Error & { code?: string };
     return { ok: false, error: e.code ?? e.message, permanent: false };
   }
-  const left = Math.max(1, opts.timeoutMs - (Date.now() - started));
-  return send(url, target, opts, left);
+  // One budget for resolving and connecting together, another for the whole attempt.
+  const spent = Date.now() - started;
+  return send(
+    url,
+    target,
+    opts,
+    Math.max(1, opts.timeoutMs - spent),
+    Math.max(1, opts.connectTimeoutMs - spent),
+  );
 }
 
 function send(
@@ -92,6 +102,7 @@ function send(
   target: ResolvedAddress,
   opts: PinnedPostOptions,
   timeoutMs: number,
+  connectTimeoutMs: number,
 ): Promise<PinnedPostResult> {
   const pinned: LookupFunction = (hostname, options, callback) => {
     if (hostname !== url.hostname) {
@@ -136,7 +147,7 @@ function send(
           error: `could not connect within ${opts.connectTimeoutMs} ms`,
           permanent: false,
         }),
-      Math.min(opts.connectTimeoutMs, timeoutMs),
+      Math.min(connectTimeoutMs, timeoutMs),
     );
     req.on('socket', (socket) => {
       socket.once('connect', () => clearTimeout(connecting));
@@ -147,7 +158,7 @@ function send(
       finish(
         status >= 200 && status < 300
           ? { ok: true, status }
-          : { ok: false, error: `receiver answered ${status}`, permanent: false },
+          : { ok: false, error: `receiver answered ${status}`, permanent: false, status },
       );
     });
     req.on('error', (err: Error & { code?: string }) =>

@@ -10,6 +10,7 @@ import { readBodyOrRefuse } from './read-body.js';
 import { refuse, sendError } from './respond.js';
 import type { RoutedRequest } from './router.js';
 import { checkSignatureHeaders, type SignedAs, signedPayload, verifySignature } from './verify-signature.js';
+import type { WebhookIdUses } from './webhook-id-uses.js';
 
 export interface AuthDeps {
   clients: readonly ClientSecret[];
@@ -17,6 +18,12 @@ export interface AuthDeps {
   oidc: { readonly enabled: boolean; verify(token: string): Promise<OidcResult> } | null;
   /** Appends one audit event in a transaction of its own (refused tokens); never rejects. */
   recordAudit: (event: AuditInput) => Promise<void>;
+  /**
+   * Each client's recent `webhook-id`s and the call each was used for (a reuse elsewhere is a 409).
+   * Kept in this process: with several replicas, a reuse is caught on the replica that saw the
+   * first use (the signature's 5-minute window and idempotency still hold everywhere).
+   */
+  webhookIds: WebhookIdUses;
   now: () => number;
   log: Logger;
 }
@@ -99,7 +106,31 @@ export async function authenticate(
     sendError(res, 401, 'invalid_signature');
     return null;
   }
+  const signedAt = Number(headers.timestamp) * 1000;
+  if (!claimWebhookId(deps, req, res, verified.client, verified.webhookId, signedAt)) return null;
   return { client: verified.client, caller: null, webhookId: verified.webhookId, body };
+}
+
+/**
+ * Records what `id` is used for; answers 409 and false when the client used it for another method
+ * or target within 300 s (CONTRACT §3).
+ */
+function claimWebhookId(
+  deps: AuthDeps,
+  req: RoutedRequest,
+  res: ServerResponse,
+  client: string,
+  id: string,
+  signedAtMs: number | null,
+): boolean {
+  const call = `${req.method ?? ''} ${req.url ?? ''}`;
+  if (deps.webhookIds.claim(client, id, call, deps.now(), signedAtMs)) return true;
+  deps.log.warn('api webhook-id reused for another call', { client, path: req.url });
+  sendError(res, 409, 'webhook_id_reused', {
+    message:
+      'this webhook-id was used for another method or request target within the last 300 s; use a new webhook-id for each call',
+  });
+  return false;
 }
 
 async function authenticateBearer(
@@ -158,10 +189,7 @@ async function authenticateBearer(
   if (body === null) return null;
   // Every repository behind one issuer shares its client name: keys are scoped to the caller's owner.
   const key = sent ?? `oidc_${randomBytes(12).toString('hex')}`;
-  return {
-    client: result.client,
-    caller: result.caller,
-    webhookId: `${callerOwner(result.caller)} ${key}`,
-    body,
-  };
+  const webhookId = `${callerOwner(result.caller)} ${key}`;
+  if (sent !== undefined && !claimWebhookId(deps, req, res, result.client, webhookId, null)) return null;
+  return { client: result.client, caller: result.caller, webhookId, body };
 }

@@ -9,6 +9,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { Caller } from '../core/caller.js';
+import { illFormedStrings, storableText } from '../core/text-checks.js';
 import { callerFromPayload } from './caller-claims.js';
 import { IssuerKeys } from './issuer-keys.js';
 
@@ -115,7 +116,8 @@ export class OidcVerifier {
       status: 401,
       error: 'invalid_token',
       reason,
-      message,
+      // Parts of an unverified token appear in the message, which is audited: keep it storable.
+      message: storableText(message),
       issuer,
     });
     if (!this.enabled)
@@ -194,6 +196,11 @@ export class OidcVerifier {
     }
     if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 1000) {
       return refuse('claims', 'the token\'s "sub" must be a non-empty string', listed.url);
+    }
+    // The caller's claims are stored and audited: text that cannot be is refused like a bad claim.
+    const [unstorable] = illFormedStrings(payload);
+    if (unstorable !== undefined) {
+      return refuse('claims', `the token's "${unstorable.path}" claim ${unstorable.message}`, listed.url);
     }
     return { ok: true, client: listed.name, caller: callerFromPayload(listed.url, payload) };
   }

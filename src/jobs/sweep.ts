@@ -8,8 +8,12 @@ export interface SweepDeps {
   now: () => number;
 }
 
-/** Requests expired per transaction; the event loop is given back between chunks. */
-export const SWEEP_CHUNK = 500;
+/**
+ * Requests expired per transaction; the event loop is given back between chunks. A chunk of 50
+ * holds the loop ~9 ms on the bench machine (500 held it ~90 ms, and a Slack click, which needs
+ * a few turns of the loop before its ack, waited 225 ms behind the chunks; see BENCHMARKS.md).
+ */
+export const SWEEP_CHUNK = 50;
 
 /**
  * One tick: expire what is due, then remind. The cron only calls this; tests call it directly.

@@ -25,8 +25,8 @@ export function callbackDelay(seed: string, attempt: number): number {
   return delay;
 }
 
-/** Delay before retrying a failed Slack call: 1 s doubling to 5 minutes, with jitter. */
+/** Delay before retrying a failed Slack call: 1 s doubling, with jitter, never over 5 minutes. */
 export function slackDelay(attempt: number, random = Math.random): number {
   const base = Math.min(1000 * 2 ** Math.min(attempt, 20), 300_000);
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return Math.min(Math.round(base * (0.8 + 0.4 * random())), 300_000);
 }

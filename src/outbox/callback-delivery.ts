@@ -20,8 +20,13 @@ export interface DeliverOptions {
   resolve?: Resolver;
 }
 
-/** `permanent`: the URL or its address is refused; retrying cannot help. */
-export type CallbackResult = { ok: true; status: number } | { ok: false; error: string; permanent?: boolean };
+/**
+ * `permanent`: the URL or its address is refused; retrying cannot help. `status`: the receiver
+ * answered, not 2xx (without it, it could not be reached or did not answer in time).
+ */
+export type CallbackResult =
+  | { ok: true; status: number }
+  | { ok: false; error: string; permanent?: boolean; status?: number };
 
 /**
  * One signed POST of a callback. Signed with every key the client has (several during rotation;

@@ -9,10 +9,11 @@ import {
 import type { OutboxPayload } from '../approvals/outbox-items.js';
 import type { Approvals } from '../approvals/service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { ApprovalRequest } from '../core/types.js';
+import type { ApprovalRequest, DeliveryError } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { toCardView } from '../slack/card-view.js';
 import type { Identity } from '../slack/identity.js';
+import { deliveryError, type SlackProblem } from './slack-problems.js';
 
 export type Delivery =
   /** Delivered; `covered` names other open rows this delivery made unnecessary (marked done too). */
@@ -71,6 +72,37 @@ export class SlackDelivery {
     }
   }
 
+  /** What to do about a Slack error retrying cannot fix, naming the channel as people know it. */
+  async explain(problem: SlackProblem, channel: string) {
+    let label = `channel ${channel}`;
+    if (problem.code !== 'channel_not_found') {
+      try {
+        const res = await this.deps.client.conversations.info({ channel });
+        if (res.channel?.name) label = `#${res.channel.name}`;
+      } catch {
+        // The ID it is, then (the token itself may be what Slack refuses).
+      }
+    }
+    return deliveryError(problem, label);
+  }
+
+  /**
+   * The card of `requestId` cannot be posted until someone fixes `error`: the request carries it
+   * (CONTRACT §8), and whoever long-polls the request is answered now. Cleared when the card posts.
+   */
+  async markUndeliverable(requestId: string, error: DeliveryError): Promise<void> {
+    const changed = await this.deps.approvals.store.transaction(async (t) => {
+      const r = await t.requests.getForUpdate(requestId);
+      if (!r || r.slackTs) return false;
+      if (r.deliveryError?.code === error.code && r.deliveryError.message === error.message) return false;
+      await t.requests.update(requestId, { deliveryError: error });
+      // Long polls on other replicas are answered too.
+      await t.announceDecision(requestId);
+      return true;
+    });
+    if (changed) this.deps.approvals.decisions.notify(requestId);
+  }
+
   private async view(r: ApprovalRequest) {
     return toCardView(r, await this.deps.approvals.requests.votes(r.id));
   }
@@ -101,7 +133,7 @@ export class SlackDelivery {
     // Stored at once, before anything else is awaited: a replica that dies after this point leaves
     // a card another replica will not post again (the window for a second card is this one write).
     await this.deps.approvals.store.transaction((t) =>
-      t.requests.update(r.id, { slackChannel: channel, slackTs: ts, cardPostedAt: now }),
+      t.requests.update(r.id, { slackChannel: channel, slackTs: ts, cardPostedAt: now, deliveryError: null }),
     );
     let slackUrl: string | null = null;
     try {

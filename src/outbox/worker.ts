@@ -8,7 +8,9 @@ import type { Logger } from '../log.js';
 import type { OutboxRow, Store } from '../store/store.js';
 import { CALLBACK_RETRY_WINDOW_MS, callbackDelay, slackDelay } from './backoff.js';
 import { type CallbackPayload, deliverCallback } from './callback-delivery.js';
+import { CallbackGate, type CallbackLimits, type CallbackSlot, isCallbackLane } from './callback-gate.js';
 import type { SlackDelivery } from './slack-delivery.js';
+import { permanentSlackError, type SlackProblem } from './slack-problems.js';
 
 export interface WorkerDeps {
   approvals: Approvals;
@@ -18,10 +20,14 @@ export interface WorkerDeps {
   clients: readonly ClientSecret[];
   log: Logger;
   now: () => number;
-  /** Rows delivered at once at most (Slack lanes also run one row at a time each). */
+  /** Slack rows delivered at once at most (each Slack lane also runs one row at a time). */
   concurrency?: number;
   pollMs?: number;
   callbackTimeoutMs?: number;
+  /** Resolving a callback host and connecting to it (default 3 s). */
+  callbackConnectTimeoutMs?: number;
+  /** Callback attempts in flight: in all, per client, per receiver host (callbacks' own slots). */
+  callbackLimits?: Partial<CallbackLimits>;
   /** `COUNTERSIGN_CALLBACK_ALLOW`: callback URLs and their addresses are checked at every attempt. */
   callbackAllow: readonly string[];
   /** Resolves callback hosts (tests inject one). */
@@ -54,7 +60,9 @@ function describe(err: unknown): string {
  * callbacks. Woken at once by `wake()` and on a timer. Rows are claimed from the store with a
  * lease, so several replicas share one outbox: rows of one request in one lane run in order, a
  * Slack channel is a lane that runs one call at a time and pauses as a whole (for every replica)
- * on a 429.
+ * on a 429. Slack rows and callbacks never share slots: callbacks are admitted by a `CallbackGate`
+ * (caps per client and per receiver, a dead receiver backed off as a whole; per replica), so no
+ * receiver holds back a card.
  */
 export class OutboxWorker {
   private readonly inFlight = new Map<number, Promise<void>>();
@@ -65,11 +73,14 @@ export class OutboxWorker {
   private again = false;
   private stopped = false;
   private readonly concurrency: number;
+  private slackBusy = 0;
+  private readonly callbacks: CallbackGate;
   /** Names this worker's claims (one per process start). */
   readonly owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 
   constructor(private readonly deps: WorkerDeps) {
     this.concurrency = deps.concurrency ?? 16;
+    this.callbacks = new CallbackGate(deps.callbackLimits ?? {}, deps.now);
   }
 
   private get outbox() {
@@ -143,11 +154,15 @@ export class OutboxWorker {
     this.passing = (async () => {
       do {
         this.again = false;
-        const free = this.concurrency - this.inFlight.size;
-        if (free <= 0) return;
+        const want = {
+          serial: Math.max(0, this.concurrency - this.slackBusy),
+          parallel: Math.max(0, this.callbacks.limits.total - this.callbacks.size),
+          skipLanes: this.callbacks.blockedLanes(),
+        };
+        if (want.serial === 0 && want.parallel === 0) return;
         let rows: OutboxRow[];
         try {
-          rows = await this.outbox.claim(this.owner, this.deps.now(), free, {
+          rows = await this.outbox.claim(this.owner, this.deps.now(), want, {
             at: Date.now(),
             ms: CLAIM_LEASE_MS,
           });
@@ -155,8 +170,17 @@ export class OutboxWorker {
           this.deps.log.warn('could not claim outbox rows; will try again', { error: err });
           return;
         }
+        const refused: number[] = [];
         for (const row of rows) {
-          const job = this.run(row)
+          let slot: CallbackSlot | null = null;
+          if (isCallbackLane(row.lane)) {
+            slot = this.callbacks.acquire(row.lane, (row.payload as { url?: string }).url ?? '');
+            if (slot === null) {
+              refused.push(row.id);
+              continue;
+            }
+          } else this.slackBusy++;
+          const job = this.run(row, slot)
             .catch((err: unknown) => {
               // Not recorded (the database went away): the claim runs out and the row is retried.
               this.deps.log.error('outbox row could not be settled; it will be retried', {
@@ -166,10 +190,14 @@ export class OutboxWorker {
             })
             .finally(() => {
               this.inFlight.delete(row.id);
+              if (slot) this.callbacks.release(slot);
+              else this.slackBusy--;
               this.wake();
             });
           this.inFlight.set(row.id, job);
         }
+        // Claimed, but a callback cap or a receiver's pause says not now: handed back at once.
+        if (refused.length > 0) await this.outbox.release(this.owner, refused).catch(() => {});
       } while (this.again && !this.stopped);
     })().finally(() => {
       this.passing = null;
@@ -177,10 +205,10 @@ export class OutboxWorker {
     return this.passing;
   }
 
-  private async run(row: OutboxRow): Promise<void> {
+  private async run(row: OutboxRow, slot: CallbackSlot | null): Promise<void> {
     const payload = row.payload as OutboxPayload;
     try {
-      if (payload.kind === 'callback') return await this.runCallback(row, payload);
+      if (payload.kind === 'callback' && slot) return await this.runCallback(row, payload, slot);
       const result = await this.deps.slack.deliver(payload, row.requestId);
       const now = this.deps.now();
       if (result.kind === 'wait') {
@@ -206,6 +234,8 @@ export class OutboxWorker {
         this.deps.log.info('slack rate limit: pausing lane', { lane: row.lane, ms: limited });
         return;
       }
+      const problem = permanentSlackError(err);
+      if (problem) return await this.undeliverable(row, payload, problem);
       const delay = slackDelay(row.attempts);
       await this.deps.store.transaction((t) => t.outbox.retryLater(row.id, now + delay, describe(err)));
       this.deps.log.warn('slack delivery failed; will retry', {
@@ -218,7 +248,11 @@ export class OutboxWorker {
     }
   }
 
-  private async runCallback(row: OutboxRow, payload: CallbackPayload & { kind: 'callback' }): Promise<void> {
+  private async runCallback(
+    row: OutboxRow,
+    payload: CallbackPayload & { kind: 'callback' },
+    slot: CallbackSlot,
+  ): Promise<void> {
     const request = row.requestId ? await this.deps.store.requests.get(row.requestId) : null;
     const keys = this.deps.clients.filter((c) => c.name === request?.client);
     const result =
@@ -226,10 +260,14 @@ export class OutboxWorker {
         ? { ok: false as const, error: `client ${request?.client ?? '?'} has no secret configured any more` }
         : await deliverCallback(payload, keys, this.deps.now(), {
             ...(this.deps.callbackTimeoutMs !== undefined ? { timeoutMs: this.deps.callbackTimeoutMs } : {}),
+            ...(this.deps.callbackConnectTimeoutMs !== undefined
+              ? { connectTimeoutMs: this.deps.callbackConnectTimeoutMs }
+              : {}),
             allow: this.deps.callbackAllow,
             ...(this.deps.callbackResolver ? { resolve: this.deps.callbackResolver } : {}),
           });
     this.deps.onCallback?.(result.ok);
+    this.noteHost(slot, result);
     const now = this.deps.now();
     const attempts = row.attempts + 1;
     // The URL may carry the receiver's credential: audit data and logs get it masked.
@@ -279,6 +317,47 @@ export class OutboxWorker {
       attempt: attempts,
       retryInMs: delay,
       error: result.error,
+    });
+  }
+
+  /**
+   * Slack refuses the row for a reason a person must fix: no blind retries at the usual pace but a
+   * slow, bounded schedule (at most 5 minutes apart), so it goes out by itself once fixed; an error
+   * in the log naming the fix; and for a card, `delivery_error` on the request.
+   */
+  private async undeliverable(row: OutboxRow, payload: OutboxPayload, problem: SlackProblem): Promise<void> {
+    const channel = row.lane.startsWith('slack:') ? row.lane.slice('slack:'.length) : row.lane;
+    const error = await this.deps.slack.explain(problem, channel);
+    if (payload.kind === 'slack.post_card' && row.requestId)
+      await this.deps.slack.markUndeliverable(row.requestId, error);
+    const delay = slackDelay(row.attempts);
+    const at = this.deps.now() + delay;
+    await this.deps.store.transaction((t) =>
+      t.outbox.retryLater(row.id, at, `${error.code}: ${error.message}`),
+    );
+    this.deps.log.error(`slack refuses ${payload.kind}: ${error.message}`, {
+      requestId: row.requestId,
+      kind: row.kind,
+      code: error.code,
+      fix: error.message,
+      attempt: row.attempts + 1,
+      retryInMs: delay,
+    });
+  }
+
+  /** A receiver that answered is up; one that could not be reached is backed off as a whole. */
+  private noteHost(slot: CallbackSlot, result: { ok: boolean; permanent?: boolean; status?: number }): void {
+    const reached = result.ok || result.status !== undefined;
+    const pause = this.callbacks.settle(
+      slot,
+      reached ? 'reached' : result.permanent ? 'not_tried' : 'unreachable',
+    );
+    if (pause === null) return;
+    // Its rows are not even read while it is paused; look again as soon as the pause ends.
+    setTimeout(() => this.wake(), pause + 1).unref();
+    this.deps.log.warn('callback receiver unreachable: pausing every callback to it', {
+      host: slot.host,
+      pauseMs: pause,
     });
   }
 }

@@ -354,6 +354,10 @@ export class SlackEmulator {
       const problems = checkMessage({ text: String(a.text ?? ''), blocks: (a.blocks as never) ?? [] });
       if (problems.length > 0) return { ok: false, error: 'invalid_blocks', errors: problems };
       if (!a.channel) return { ok: false, error: 'channel_not_found' };
+      // A known channel refuses the bot until it is invited (`is_member`), and for good once archived.
+      const known = this.channels.get(String(a.channel));
+      if (known?.is_archived) return { ok: false, error: 'is_archived' };
+      if (known && !known.is_member) return { ok: false, error: 'not_in_channel' };
       const msg: Message = {
         channel: String(a.channel),
         ts: this.nextTs(),

@@ -27,6 +27,7 @@ export async function toLines(
     ...toCardView(r, votes.get(r.id) ?? []),
     channel: r.channel,
     slackUrl: r.slackUrl,
+    deliveryError: r.deliveryError,
   }));
 }
 

@@ -44,7 +44,7 @@ export const AUDIT_EVENT_COLUMNS = [
 ] as const;
 
 /** Events per batch of `AuditReader.events`. */
-export const AUDIT_BATCH = 2000;
+export const AUDIT_BATCH = 4096;
 
 /** A database that cannot be read as a Countersign audit log; the message says how to fix it. */
 export class AuditDatabaseError extends Error {}

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { prepareDatabaseFile } from './file-modes.js';
 import { packageRoot } from './package-root.js';
 import * as schema from './schema.js';
 
@@ -15,11 +15,11 @@ export interface OpenDatabase {
 }
 
 /**
- * Opens (creating folder and file if missing) the SQLite database, sets WAL, busy_timeout and
+ * Opens (creating folder 0700 and file 0600 if missing) the SQLite database, sets WAL, busy_timeout and
  * foreign keys, and applies the migrations committed under `drizzle/`.
  */
 export function openDatabase(path: string, opts: { migrate?: boolean } = {}): OpenDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  prepareDatabaseFile(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import type { OutboxRow } from './outbox-rows.js';
 import { outbox } from './schema.js';
-import type { NewOutboxItem, OutboxStore } from './store.js';
+import type { ClaimWant, NewOutboxItem, OutboxStore } from './store.js';
 
 const open = and(isNull(outbox.doneAt), isNull(outbox.gaveUpAt));
 const p = (name: string) => sql.placeholder(name);
@@ -82,7 +82,7 @@ export class SqliteOutbox implements OutboxStore {
   async claim(
     owner: string,
     now: number,
-    limit: number,
+    want: ClaimWant,
     lease: { at: number; ms: number },
   ): Promise<OutboxRow[]> {
     const busy = new Set<string>();
@@ -90,19 +90,25 @@ export class SqliteOutbox implements OutboxStore {
       if (c.until <= lease.at) this.claims.delete(id);
       else if (serialLane(c.lane)) busy.add(c.lane);
     }
-    const blocked = [...busy, ...this.pausedLanes(lease.at)];
+    const blocked = [...busy, ...this.pausedLanes(lease.at), ...(want.skipLanes ?? [])];
     // A serial lane starts one row per claim; a few more cover rows held behind an earlier one.
-    const rows = this.due(now, limit * 2, blocked);
+    const rows = this.due(now, Math.max(want.serial, want.parallel, 1) * 2, blocked);
     const held = new Set<string>();
     const out: OutboxRow[] = [];
+    let serial = 0;
+    let parallel = 0;
     for (const row of rows) {
-      if (out.length >= limit) break;
+      if (serial >= want.serial && parallel >= want.parallel) break;
       if (this.claims.has(row.id)) continue;
+      if (serialLane(row.lane) ? serial >= want.serial : parallel >= want.parallel) continue;
       const orderKey = `${row.requestId}|${row.lane}`;
       if (held.has(orderKey) || (serialLane(row.lane) && busy.has(row.lane))) continue;
       held.add(orderKey);
       if (this.hasEarlierOpen(row)) continue;
-      if (serialLane(row.lane)) busy.add(row.lane);
+      if (serialLane(row.lane)) {
+        busy.add(row.lane);
+        serial++;
+      } else parallel++;
       this.claims.set(row.id, { owner, until: lease.at + lease.ms, lane: row.lane });
       out.push(row);
     }
@@ -116,8 +122,10 @@ export class SqliteOutbox implements OutboxStore {
     }
   }
 
-  async release(owner: string): Promise<void> {
-    for (const [id, c] of this.claims) if (c.owner === owner) this.claims.delete(id);
+  async release(owner: string, ids?: number[]): Promise<void> {
+    const only = ids ? new Set(ids) : null;
+    for (const [id, c] of this.claims)
+      if (c.owner === owner && (only === null || only.has(id))) this.claims.delete(id);
   }
 
   async pauseLane(lane: string, until: number): Promise<void> {

@@ -3,7 +3,7 @@ import { serialLane } from './outbox-repo.js';
 import type { OutboxRow } from './outbox-rows.js';
 import type { PgDb } from './pg-db.js';
 import { outbox, outboxLanes } from './schema-pg.js';
-import type { NewOutboxItem, OutboxStore } from './store.js';
+import type { ClaimWant, NewOutboxItem, OutboxStore } from './store.js';
 
 const open = and(isNull(outbox.doneAt), isNull(outbox.gaveUpAt));
 /** No earlier row of the same request in the same lane is still open (rows of a request run in order). */
@@ -41,7 +41,12 @@ export class PgOutbox implements OutboxStore {
     );
   }
 
-  claim(owner: string, now: number, limit: number, lease: { at: number; ms: number }): Promise<OutboxRow[]> {
+  claim(
+    owner: string,
+    now: number,
+    want: ClaimWant,
+    lease: { at: number; ms: number },
+  ): Promise<OutboxRow[]> {
     return this.inTx(async (db) => {
       const paused = (
         await db
@@ -49,12 +54,16 @@ export class PgOutbox implements OutboxStore {
           .from(outboxLanes)
           .where(gt(outboxLanes.pausedUntil, lease.at))
       ).map((r) => r.lane);
+      const skip = new Set([...paused, ...(want.skipLanes ?? [])]);
       const ids: number[] = [];
+      let serialTaken = 0;
+      let parallelTaken = 0;
       for (let after = await nextLane(db, '', now); after !== null; after = await nextLane(db, after, now)) {
-        if (ids.length >= limit) break;
+        if (serialTaken >= want.serial && parallelTaken >= want.parallel) break;
         const lane = after;
-        if (paused.includes(lane)) continue;
+        if (skip.has(lane)) continue;
         const serial = serialLane(lane);
+        if (serial ? serialTaken >= want.serial : parallelTaken >= want.parallel) continue;
         if (serial) {
           const [got] = await db
             .execute<{ ok: boolean }>(
@@ -76,9 +85,11 @@ export class PgOutbox implements OutboxStore {
             and(open, eq(outbox.lane, lane), lte(outbox.nextAt, now), unclaimed(lease.at), noEarlierOpen),
           )
           .orderBy(asc(outbox.id))
-          .limit(serial ? 1 : limit - ids.length)
+          .limit(serial ? 1 : want.parallel - parallelTaken)
           .for('update', { skipLocked: true });
         ids.push(...rows.map((r) => r.id));
+        if (serial) serialTaken += rows.length;
+        else parallelTaken += rows.length;
       }
       if (ids.length === 0) return [];
       const claimed = await db
@@ -98,11 +109,12 @@ export class PgOutbox implements OutboxStore {
       .where(and(inArray(outbox.id, ids), eq(outbox.claimedBy, owner)));
   }
 
-  async release(owner: string): Promise<void> {
+  async release(owner: string, ids?: number[]): Promise<void> {
+    if (ids?.length === 0) return;
     await this.db
       .update(outbox)
       .set({ claimedBy: null, claimedUntil: null })
-      .where(and(open, eq(outbox.claimedBy, owner)));
+      .where(and(open, eq(outbox.claimedBy, owner), ids ? inArray(outbox.id, ids) : undefined));
   }
 
   async pauseLane(lane: string, until: number): Promise<void> {

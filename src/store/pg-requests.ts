@@ -107,6 +107,16 @@ export class PgRequests implements RequestsStore {
     return rows.map((r) => toRequest(r as Row));
   }
 
+  async nextPendingDeadline(): Promise<number | null> {
+    const [row] = await this.db
+      .select({ at: requests.expiresAt })
+      .from(requests)
+      .where(eq(requests.status, 'pending'))
+      .orderBy(asc(requests.expiresAt))
+      .limit(1);
+    return row?.at ?? null;
+  }
+
   async markConsumed(id: string, at: number): Promise<boolean> {
     const changed = await this.db
       .update(requests)

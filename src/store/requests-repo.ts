@@ -174,6 +174,17 @@ export class SqliteRequests implements RequestsStore {
     return this.q.dueForReminder.all({ now, limit }).map(toRequest);
   }
 
+  async nextPendingDeadline(): Promise<number | null> {
+    const row = this.db
+      .select({ at: requests.expiresAt })
+      .from(requests)
+      .where(eq(requests.status, 'pending'))
+      .orderBy(asc(requests.expiresAt))
+      .limit(1)
+      .get();
+    return row?.at ?? null;
+  }
+
   async markConsumed(id: string, at: number): Promise<boolean> {
     const result = this.db
       .update(requests)

@@ -71,7 +71,13 @@ export const requests = pgTable(
     index('requests_pending_expiry').on(t.expiresAt).where(sql`status = 'pending'`),
     index('requests_pending_reminder').on(t.nextReminderAt).where(sql`status = 'pending'`),
     index('requests_created').on(t.createdAt),
-    index('requests_pending_created').on(t.createdAt).where(sql`status = 'pending'`),
+    /** Pending requests newest first (`ListingRepo.pendingPage`) without a sort over decided rows. */
+    index('requests_pending_created').on(t.createdAt, t.id).where(sql`status = 'pending'`),
+    /** Pending requests per channel with the oldest (`ListingRepo.pendingByChannel`). */
+    index('requests_pending_channel').on(t.channel, t.createdAt).where(sql`status = 'pending'`),
+    /** A person's own requests (`ListingRepo.requestedBy`): by Slack ID or by email. */
+    index('requests_requester_slack').on(t.requesterSlackId, t.createdAt),
+    index('requests_requester_email').on(t.requesterEmail, t.createdAt),
   ],
 );
 

@@ -67,6 +67,20 @@ export const requests = sqliteTable(
     index('requests_pending_expiry').on(t.expiresAt).where(sql`status = 'pending'`),
     index('requests_pending_reminder').on(t.nextReminderAt).where(sql`status = 'pending'`),
     index('requests_created').on(t.createdAt),
+    /**
+     * Pending requests newest first (`ListingRepo.pendingPage`: `/approvals list`, the pages of the
+     * App Home and the scan of `/approvals mine`), and their count, without a sort or a walk over
+     * decided rows. Partial: a request leaves it when it is decided.
+     */
+    index('requests_pending_created').on(t.createdAt, t.id).where(sql`status = 'pending'`),
+    /** Pending requests per channel with the oldest (`ListingRepo.pendingByChannel`), read from the index alone. */
+    index('requests_pending_channel').on(t.channel, t.createdAt).where(sql`status = 'pending'`),
+    /**
+     * A person's own requests (`ListingRepo.requestedBy`, `/approvals mine`): by Slack ID OR by
+     * email, so both need an index for SQLite to answer the OR with two index lookups, not a scan.
+     */
+    index('requests_requester_slack').on(t.requesterSlackId, t.createdAt),
+    index('requests_requester_email').on(t.requesterEmail, t.createdAt),
   ],
 );
 

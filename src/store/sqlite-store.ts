@@ -34,6 +34,9 @@ function control(sqlite: Database.Database) {
  * the queue for as long as its statements take. Group commit (`transactionGrouped`) runs the
  * calls of one event-loop turn in savepoints of one transaction.
  */
+/** The SQLite store, with its connection for tools that read the file directly (benches, tests). */
+export type SqliteStore = Store & { sqlite: Database.Database };
+
 export function openSqliteStore(
   path: string,
   opts: { migrate?: boolean } = {},

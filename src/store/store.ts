@@ -46,8 +46,20 @@ export interface RequestsStore {
   dueForReminder(now: number, limit: number): Promise<ApprovalRequest[]>;
   /** Moves the reminder count from `sent` to `to`, only if nobody else did it first. */
   advanceReminder(id: string, sent: number, to: number, nextAt: number | null): Promise<boolean>;
+  /**
+   * The earliest `expires_at` of a pending request, or null when none is pending: one seek on the
+   * partial index `requests_pending_expiry`. The expiry timer sleeps until then.
+   */
+  nextPendingDeadline(): Promise<number | null>;
   /** Marks an approved request as used, only if nobody did first. Returns whether this call did. */
   markConsumed(id: string, at: number): Promise<boolean>;
+}
+
+/** How many rows a worker can start now, by kind, and lanes it will not take now. */
+export interface ClaimWant {
+  serial: number;
+  parallel: number;
+  skipLanes?: readonly string[];
 }
 
 export interface NewOutboxItem {
@@ -64,18 +76,19 @@ export interface NewOutboxItem {
 export interface OutboxStore {
   enqueue(items: NewOutboxItem[], now: number): Promise<void>;
   /**
-   * Claims up to `limit` rows due at `now` for `owner`, until `lease.at + lease.ms`: never a row
-   * another live claim holds, never a row of a paused lane, never a row behind an earlier open row
-   * of the same request and lane, and at most one row at a time of each `slack:` lane (across every
-   * worker). A claim whose lease ran out (its worker died) may be claimed again. Leases and pauses
-   * are on the wall clock (`lease.at`, Date.now()), which replicas share; `now` is the product's
-   * clock, which schedules the rows.
+   * Claims rows due at `now` for `owner`, until `lease.at + lease.ms`: at most `want.serial` rows of
+   * `slack:` lanes (one at a time per lane, across every worker) and `want.parallel` of the other
+   * lanes; never a row another live claim holds, never a row of a paused lane or of
+   * `want.skipLanes`, never a row behind an earlier open row of the same request and lane. A claim
+   * whose lease ran out (its worker died) may be claimed again. Leases and pauses are on the wall
+   * clock (`lease.at`, Date.now()), which replicas share; `now` is the product's clock, which
+   * schedules the rows.
    */
-  claim(owner: string, now: number, limit: number, lease: { at: number; ms: number }): Promise<OutboxRow[]>;
+  claim(owner: string, now: number, want: ClaimWant, lease: { at: number; ms: number }): Promise<OutboxRow[]>;
   /** Extends the leases of rows `owner` still works on. */
   extend(owner: string, ids: number[], until: number): Promise<void>;
-  /** Drops `owner`'s claims (at stop), so another worker takes the rows at once. */
-  release(owner: string): Promise<void>;
+  /** Drops `owner`'s claims (all, at stop; or of `ids`), so another worker may take the rows at once. */
+  release(owner: string, ids?: number[]): Promise<void>;
   /** Pauses a lane for every worker until `until` (wall clock; Slack's 429). */
   pauseLane(lane: string, until: number): Promise<void>;
   markDone(ids: number[], now: number): Promise<void>;

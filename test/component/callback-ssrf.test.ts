@@ -234,7 +234,7 @@ describe('through the server: a refused address is given up at once, audited and
     // The row is closed as given up after its one attempt: nothing is scheduled again.
     const [row] = await sqlRows<{ attempts: number; gaveUpAt: number | null }>(
       h.server,
-      `SELECT attempts, gave_up_at AS "gaveUpAt" FROM outbox WHERE request_id = ? AND lane = 'callback'`,
+      `SELECT attempts, gave_up_at AS "gaveUpAt" FROM outbox WHERE request_id = ? AND kind = 'callback'`,
       id,
     );
     expect(row).toMatchObject({ attempts: 1, gaveUpAt: expect.any(Number) });

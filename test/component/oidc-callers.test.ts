@@ -205,6 +205,40 @@ describe('a caller proven by a CI identity token', () => {
     expect(cancelled.body).toMatchObject({ status: 'cancelled', attestation: null });
   });
 
+  it('refuses a webhook-id sent with a token for another call within 300 s (409), and lets its retry through', async () => {
+    const first = await call(await token(), 'POST', '/api/v1/requests', deployBody(), 'deploy-88-1');
+    expect(first.status).toBe(201);
+    const id = first.body.id as string;
+    expect((await call(await token(), 'GET', `/api/v1/requests/${id}`, undefined, 'poll-88-1')).status).toBe(
+      200,
+    );
+    expect((await call(await token(), 'GET', `/api/v1/requests/${id}`, undefined, 'poll-88-1')).status).toBe(
+      200,
+    );
+    for (const [method, target] of [
+      ['POST', `/api/v1/requests/${id}/cancel`],
+      ['POST', `/api/v1/requests/${id}/consume`],
+      ['GET', `/api/v1/requests/${id}?wait=1`],
+    ] as const) {
+      const reused = await call(
+        await token(),
+        method,
+        target,
+        method === 'POST' ? {} : undefined,
+        'poll-88-1',
+      );
+      expect(reused, `${method} ${target}`).toMatchObject({
+        status: 409,
+        body: { error: 'webhook_id_reused' },
+      });
+    }
+    const create = await call(await token(), 'POST', '/api/v1/requests', deployBody(), 'poll-88-1');
+    expect(create).toMatchObject({ status: 409, body: { error: 'webhook_id_reused' } });
+    expect((await call(await token(), 'GET', `/api/v1/requests/${id}`)).body).toMatchObject({
+      status: 'pending',
+    });
+  });
+
   it('refuses a callback_url from an OIDC caller, which has no secret to sign callbacks with', async () => {
     const res = await call(
       await token(),

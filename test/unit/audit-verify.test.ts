@@ -87,9 +87,9 @@ describe('an untouched log', () => {
     });
   });
 
-  it('verifies on worker threads too', async () => {
-    const result = await verifyAfter(() => {}, { threads: 2 });
-    expect(result.ok).toBe(true);
+  it('verifies on worker threads too, with libsodium and with node:crypto', async () => {
+    expect((await verifyAfter(() => {}, { threads: 2 })).ok).toBe(true);
+    expect((await verifyAfter(() => {}, { threads: 2, libsodium: false })).ok).toBe(true);
   });
 
   it('matches an outside checkpoint taken from it', async () => {
@@ -317,7 +317,10 @@ describe('re-signed with another key', () => {
     expect(failure(result)).toMatchObject({ seq, code: 'bad_signature', type: 'vote.recorded' });
   });
 
-  it('the same, found by the worker threads', async () => {
+  it.each([
+    ['libsodium', true],
+    ['node:crypto', false],
+  ])('the same, found by the worker threads (%s)', async (_, libsodium) => {
     let seq = 0;
     const result = await verifyAfter(
       (db) => {
@@ -325,6 +328,23 @@ describe('re-signed with another key', () => {
         seq = row.seq;
         db.prepare('UPDATE audit_events SET signature = ? WHERE seq = ?').run(
           signHash(row.hash, other.privateKey),
+          seq,
+        );
+      },
+      { threads: 2, libsodium },
+    );
+    expect(failure(result)).toMatchObject({ seq, code: 'bad_signature' });
+  });
+
+  it('a signature of the wrong length, found by the worker threads', async () => {
+    let seq = 0;
+    const result = await verifyAfter(
+      (db) => {
+        const row = middleVote(db);
+        seq = row.seq;
+        const sig = Buffer.from(row.signature ?? '', 'base64');
+        db.prepare('UPDATE audit_events SET signature = ? WHERE seq = ?').run(
+          Buffer.concat([sig, Buffer.from([0])]).toString('base64'),
           seq,
         );
       },

@@ -60,6 +60,7 @@ describe('group commit (transactionGrouped / submitGrouped)', () => {
 });
 
 describe('outbox claims (SQLite: in memory)', () => {
+  const WANT = { serial: 10, parallel: 10 };
   const rows = [
     { kind: 'k', requestId: 'r1', lane: 'slack:C1', payload: {} },
     { kind: 'k', requestId: 'r2', lane: 'callback', payload: {} },
@@ -72,17 +73,17 @@ describe('outbox claims (SQLite: in memory)', () => {
 
   it('claims one row per Slack lane, rows of a request in order, and nothing claimed twice', async () => {
     await f.store.transaction((t) => t.outbox.enqueue(rows, T0));
-    const first = await f.store.outbox.claim('a', T0, 10, { at: T0, ms: 1000 });
+    const first = await f.store.outbox.claim('a', T0, WANT, { at: T0, ms: 1000 });
     expect(names(first)).toEqual(['slack:C1:r1', 'callback:r2', 'slack:C2:r4']);
-    expect(await f.store.outbox.claim('b', T0, 10, { at: T0, ms: 1000 })).toEqual([]);
-    expect(await f.store.outbox.claim('a', T0 - 1, 10, { at: T0 - 1, ms: 1000 })).toEqual([]); // not due yet
+    expect(await f.store.outbox.claim('b', T0, WANT, { at: T0, ms: 1000 })).toEqual([]);
+    expect(await f.store.outbox.claim('a', T0 - 1, WANT, { at: T0 - 1, ms: 1000 })).toEqual([]); // not due yet
     await f.store.transaction((t) =>
       t.outbox.markDone(
         first.map((r) => r.id),
         T0,
       ),
     );
-    expect(names(await f.store.outbox.claim('b', T0, 10, { at: T0, ms: 1000 }))).toEqual([
+    expect(names(await f.store.outbox.claim('b', T0, WANT, { at: T0, ms: 1000 }))).toEqual([
       'slack:C1:r3',
       'callback:r2',
     ]);
@@ -90,14 +91,14 @@ describe('outbox claims (SQLite: in memory)', () => {
 
   it('takes over a claim whose lease ran out, and skips a paused lane until the pause ends', async () => {
     await f.store.transaction((t) => t.outbox.enqueue(rows.slice(0, 1), T0));
-    expect(await f.store.outbox.claim('dead', T0, 10, { at: T0, ms: 1000 })).toHaveLength(1);
-    expect(await f.store.outbox.claim('b', T0 + 999, 10, { at: T0 + 999, ms: 1000 })).toEqual([]);
-    expect(names(await f.store.outbox.claim('b', T0 + 1000, 10, { at: T0 + 1000, ms: 1000 }))).toEqual([
+    expect(await f.store.outbox.claim('dead', T0, WANT, { at: T0, ms: 1000 })).toHaveLength(1);
+    expect(await f.store.outbox.claim('b', T0 + 999, WANT, { at: T0 + 999, ms: 1000 })).toEqual([]);
+    expect(names(await f.store.outbox.claim('b', T0 + 1000, WANT, { at: T0 + 1000, ms: 1000 }))).toEqual([
       'slack:C1:r1',
     ]);
     await f.store.outbox.release('b');
     await f.store.outbox.pauseLane('slack:C1', T0 + 5000);
-    expect(await f.store.outbox.claim('c', T0 + 4999, 10, { at: T0 + 4999, ms: 1000 })).toEqual([]);
-    expect(await f.store.outbox.claim('c', T0 + 5000, 10, { at: T0 + 5000, ms: 1000 })).toHaveLength(1);
+    expect(await f.store.outbox.claim('c', T0 + 4999, WANT, { at: T0 + 4999, ms: 1000 })).toEqual([]);
+    expect(await f.store.outbox.claim('c', T0 + 5000, WANT, { at: T0 + 5000, ms: 1000 })).toHaveLength(1);
   });
 });
