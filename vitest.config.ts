@@ -26,6 +26,7 @@ const NOT_ON_POSTGRES = [
   'test/component/backup.test.ts', // copies the SQLite file (PostgreSQL is backed up with pg_dump)
   'test/component/audit-cli.test.ts', // tampers with SQLite files and reads them with --database
   'test/component/doctor.test.ts', // checks a SQLite file's permissions and migrations
+  'test/component/database-modes.test.ts', // the SQLite file's and folder's modes
   'test/component/redaction.test.ts', // reads the SQLite file's bytes for leaked secrets
   'test/component/process.test.ts', // child processes with their own DATABASE_PATH
   'test/component/process-signals.test.ts', // same

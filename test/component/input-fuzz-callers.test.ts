@@ -200,7 +200,7 @@ describe('calls authenticated by a CI identity token', () => {
       const res = await bearerCall(h.server.url, t, 'POST', '/api/v1/requests', requestBody());
       expect(res.status, JSON.stringify(value)).toBe(201);
     }
-    const audit = await verifyAuditFile(h.env.DATABASE_PATH as string);
+    const audit = await verifyAuditFile(h.storeRef);
     expect(audit.ok).toBe(true);
   });
 });
