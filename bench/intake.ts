@@ -55,7 +55,9 @@ const APPROVERS = [PEOPLE.bob.id, PEOPLE.carol.id, PEOPLE.dave.id];
 /** GET the request (long-polling `wait` seconds when given) and read its status. */
 async function statusOf(base: URL, agent: Agent, id: string, wait = 0): Promise<string | null> {
   const path = `/api/v1/requests/${id}${wait > 0 ? `?wait=${wait}` : ''}`;
-  const headers = signedHeaders(`msg_bench_get_${id}`, path);
+  // One webhook-id per call: the server refuses an id reused for another target (the ?wait and the
+  // plain GET of one request are two calls).
+  const headers = signedHeaders(`msg_bench_get_${id}_${wait}`, path);
   delete headers['content-type'];
   delete headers['content-length'];
   const res = await call(base, { method: 'GET', path, headers, agent });

@@ -93,7 +93,12 @@ describe('a channel the bot is not in: delivery_error, the CLI exits 4, delivery
     channel.is_member = true;
     for (const id of [first, second]) {
       await waitFor(() => cardOf(h, id), `the card of ${id} after the invite`, 20_000);
-      const now = await h.api.request(id);
+      // The card is in Slack a moment before the server has stored its ts and link: the request
+      // catches up by itself, with nothing else needed.
+      const now = await waitFor(async () => {
+        const r = await h.api.request(id);
+        return r.body.slack_url ? r : null;
+      }, `the link of ${id} stored after its card posted`);
       expect(now.body.delivery_error).toBeNull();
       expect(now.body.slack_url).toEqual(expect.any(String));
     }
