@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A small MCP server (stdio) with one harmless tool and one dangerous one, to put behind the gateway:
 //
-//   npx countersign mcp-proxy --name notes -- node examples/mcp/notes-server.mjs
+//   node dist/countersign.mjs mcp-proxy --name notes -- node examples/mcp/notes-server.mjs
 //
 // read_note only reads; delete_note destroys a note for good. With examples/mcp/policy.yml the
 // gateway lets read_note through at once and holds delete_note until someone approves it in Slack.
