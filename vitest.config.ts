@@ -15,6 +15,12 @@ export const SLACK_COMPONENT_TESTS = [
   'test/component/review-rules.test.ts',
   'test/component/restart.test.ts',
   'test/component/spine.test.ts',
+  'test/component/workspace.test.ts',
+  'test/component/channel-visibility.test.ts',
+  'test/component/requester-identity.test.ts',
+  'test/component/redaction-reasons.test.ts',
+  'test/component/expiry.test.ts',
+  'test/component/delivery-error.test.ts',
 ];
 
 /**

@@ -65,9 +65,27 @@ export function createLogger(level: Level = 'info', write?: (line: string) => vo
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
-/** Bolt's logger interface, forwarding to ours. */
+/**
+ * Debug lines of Slack's Socket Mode client that carry a whole envelope or ack: what people typed
+ * (a deny reason, `/approvals` text, a modal's values) would reach the logs unredacted. Only the
+ * envelope's kind and id are kept.
+ */
+const RAW_PAYLOAD =
+  /^(Received a message on the WebSocket|Unable to parse an incoming WebSocket message|Sending a WebSocket message|Calling ack\(\))(?!\w)/;
+
+function withoutPayload(line: string): string {
+  const m = RAW_PAYLOAD.exec(line);
+  if (!m) return line;
+  const type = /"type"\s*:\s*"([\w.-]{1,64})"/.exec(line)?.[1] ?? /type: ([\w.-]{1,64})/.exec(line)?.[1];
+  const envelope = /envelope_id"?\s*[:=]\s*"?([\w-]{1,64})/.exec(line)?.[1];
+  const about = [type && `type ${type}`, envelope && `envelope ${envelope}`].filter(Boolean).join(', ');
+  return `${m[1]} (${about || 'payload'} not logged: it may hold what people typed)`;
+}
+
+/** Bolt's logger interface, forwarding to ours (raw Socket Mode payloads left out). */
 export function boltLogger(log: Logger, level: Level): BoltLogger {
-  const join = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
+  const join = (args: unknown[]) =>
+    withoutPayload(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
   const boltLevel = {
     debug: LogLevel.DEBUG,
     info: LogLevel.INFO,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, REDACT_PATHS } from '../../src/log.js';
+import { boltLogger, createLogger, REDACT_PATHS } from '../../src/log.js';
 
 function collect(level: 'debug' | 'info' | 'warn' | 'error') {
   const lines: string[] = [];
@@ -50,5 +50,30 @@ describe('the logger (pino)', () => {
 
   it('names places, not values, in its redaction list', () => {
     for (const path of REDACT_PATHS) expect(path).toMatch(/^[*.\w[\]"-]+$/);
+  });
+
+  it("keeps Socket Mode envelopes and acks out of Bolt's debug lines, naming only their kind and id", () => {
+    const { log, entries } = collect('debug');
+    const bolt = boltLogger(log, 'debug');
+    const typed = 'password=Hunter2-and-more';
+    const envelope = JSON.stringify({
+      envelope_id: 'e-123',
+      type: 'interactive',
+      payload: { type: 'view_submission', view: { state: { values: { reason: { v: { value: typed } } } } } },
+    });
+    bolt.debug(`Received a message on the WebSocket: ${envelope}`);
+    bolt.debug(`Unable to parse an incoming WebSocket message (will ignore): SyntaxError, ${typed}`);
+    bolt.debug(`Calling ack() - type: slash_commands, envelope_id: e-456, data: {"text":"${typed}"}`);
+    bolt.debug(`Sending a WebSocket message: {"envelope_id":"e-789","payload":{"text":"${typed}"}}`);
+    bolt.debug('WebSocket open event received (connection established)!');
+    const msgs = entries().map((e) => e.msg as string);
+    expect(msgs.join('\n')).not.toContain('Hunter2');
+    expect(msgs).toEqual([
+      'bolt: Received a message on the WebSocket (type interactive, envelope e-123 not logged: it may hold what people typed)',
+      'bolt: Unable to parse an incoming WebSocket message (payload not logged: it may hold what people typed)',
+      'bolt: Calling ack() (type slash_commands, envelope e-456 not logged: it may hold what people typed)',
+      'bolt: Sending a WebSocket message (envelope e-789 not logged: it may hold what people typed)',
+      'bolt: WebSocket open event received (connection established)!',
+    ]);
   });
 });
