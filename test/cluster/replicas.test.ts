@@ -6,6 +6,7 @@ import { verifyAuditFile } from '../../src/audit/open-readonly.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import {
   type Harness,
+  PEOPLE,
   requestBody,
   seedWorkspace,
   sqlRows,
@@ -98,6 +99,89 @@ describe('three replicas on one database', () => {
       expect(thread.filter((t) => /^<@URACE\d\d> approved:/.test(t))).toHaveLength(3);
       expect(slack.cards().filter((m) => JSON.stringify(m.blocks ?? []).includes(id))).toHaveLength(1);
     }
+  });
+
+  it('a long poll on one replica is answered when another replica decides, by NOTIFY, not polling', async () => {
+    const res = await at(0).api.create(requestBody({ title: 'Decided elsewhere' }));
+    const id = res.body.id as string;
+    await waitFor(() => cardOf(at(0), id), 'the card');
+    // Every replica listens: none falls back to re-reading the requests it waits on.
+    for (const r of replicas) expect(r.server.approvals.store.decisionPollMs()).toBeNull();
+    const started = Date.now();
+    const poll = at(1).api.request(id, 30);
+    await new Promise((r) => setTimeout(r, 300)); // the poll is waiting on replica 1
+    await click(at(2), PEOPLE.bob.id, id, 'approve');
+    const answered = await poll;
+    expect(answered.body.status).toBe('approved');
+    // Woken by the decision on replica 2: without it the poll would have lasted its 30 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("a Slack 429 seen by one replica holds that channel for all of them, and the channel's order stays", async () => {
+    await waitFor(
+      async () =>
+        (await sqlValue<number>(
+          at(0).server,
+          'SELECT count(*) FROM outbox WHERE done_at IS NULL AND gave_up_at IS NULL',
+        )) === 0,
+      'an idle outbox',
+    );
+    const before = slack.callsOf('chat.postMessage').length;
+    slack.failNext('chat.postMessage', 'ratelimited', { status: 429, retryAfter: 2 });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await at(i).api.create(requestBody({ title: `Rate limited ${i}` }));
+      expect(res.status).toBe(201);
+      ids.push(res.body.id as string);
+    }
+    await waitFor(() => ids.every((id) => cardOf(at(0), id)), 'every card', 20_000);
+    const posts = slack.callsOf('chat.postMessage').slice(before);
+    const refused = posts[0];
+    if (!refused) throw new Error('no post');
+    expect(posts.length).toBe(ids.length + 1);
+    // Whichever replica posted next, it waited out the Retry-After the first one was given.
+    for (const p of posts.slice(1)) expect(p.at - refused.at).toBeGreaterThanOrEqual(2000);
+    const order = slack
+      .cards()
+      .map((m) => ids.findIndex((id) => JSON.stringify(m.blocks ?? []).includes(id)))
+      .filter((i) => i >= 0);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('sends a due reminder once, whichever replicas sweep at the same moment', async () => {
+    const res = await at(1).api.create(
+      requestBody({
+        title: 'Remind once',
+        ttl_seconds: 1000,
+        min_approvals: 2,
+        approvers: { users: [PEOPLE.bob.id, PEOPLE.carol.id] },
+      }),
+    );
+    const id = res.body.id as string;
+    const card = await waitFor(() => cardOf(at(0), id), 'the card');
+    const halfway = Date.now() + 500_000;
+    const sent = await Promise.all(replicas.map((r) => r.server.approvals.remindDue(halfway)));
+    expect(sent.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    expect(
+      await sqlValue<number>(
+        at(0).server,
+        "SELECT count(*) FROM audit_events WHERE request_id = ? AND type = 'request.reminded'",
+        id,
+      ),
+    ).toBe(1);
+    // Queued once, for the sweep's moment (500 s ahead): brought forward, it is posted once.
+    const queued = await sqlRows<{ id: number }>(
+      at(0).server,
+      "UPDATE outbox SET next_at = ? WHERE request_id = ? AND kind = 'slack.thread_reminder' RETURNING id",
+      Date.now(),
+      id,
+    );
+    expect(queued).toHaveLength(1);
+    at(2).server.worker.wake();
+    const reminders = () => slack.thread(card.ts).filter((m) => m.text.startsWith('Reminder:'));
+    await waitFor(() => reminders().length === 1, 'the reminder');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reminders()).toHaveLength(1);
   });
 
   it('posts each card once, expires each request once, and keeps one audit chain that verifies', async () => {

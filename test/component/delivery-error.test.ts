@@ -39,9 +39,12 @@ describe('a channel the bot is not in: delivery_error, the CLI exits 4, delivery
     // A long poll that is already waiting is answered when the error appears, not at its end (60 s,
     // past this test's timeout): Slack's 429 holds the first post back until the poll is waiting.
     slack.failNext('chat.postMessage', 'ratelimited', { status: 429, retryAfter: 2 });
+    const asked = Date.now();
     const created = await h.api.create(requestBody({ title: 'Rotate the deploy key' }));
     const first = created.body.id as string;
     const polled = await h.api.request(first, 60);
+    // CONTRACT §8: the request carries the error within 10 s (here after Slack's 2 s Retry-After).
+    expect(Date.now() - asked).toBeLessThan(10_000);
     expect(polled.body).toMatchObject({
       status: 'pending',
       slack_url: null,
