@@ -39,4 +39,18 @@ describe('WebhookIdUses: one webhook-id, one call, for 300 s', () => {
     uses.claim('ci', 'late', 'GET /a', T0 + 301 * S);
     expect(uses.size).toBe(1);
   });
+
+  it('keeps an id retried more often than its capacity, while its older uses leave the ring', () => {
+    const uses = new WebhookIdUses(3);
+    for (let i = 0; i < 10; i++) expect(uses.claim('ci', 'msg_1', 'GET /a', T0 + i * S)).toBe(true);
+    expect(uses.size).toBe(1);
+    expect(uses.claim('ci', 'msg_1', 'GET /b', T0 + 10 * S)).toBe(false);
+    // Other ids push it out only once it is the oldest use left.
+    uses.claim('ci', 'msg_2', 'GET /a', T0 + 11 * S);
+    uses.claim('ci', 'msg_3', 'GET /a', T0 + 11 * S);
+    expect(uses.claim('ci', 'msg_1', 'GET /b', T0 + 11 * S)).toBe(false);
+    uses.claim('ci', 'msg_4', 'GET /a', T0 + 11 * S);
+    expect(uses.size).toBe(3);
+    expect(uses.claim('ci', 'msg_1', 'GET /b', T0 + 12 * S)).toBe(true);
+  });
 });
