@@ -1,6 +1,4 @@
 import type { AuditReader } from './audit-reader.js';
-import { openPgAuditReader } from './pg-audit-reader.js';
-import { openPgStore } from './pg-store.js';
 import { openSqliteAuditReader } from './sqlite-audit-reader.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
@@ -11,17 +9,26 @@ export interface StoreTarget {
   databasePath: string;
 }
 
+// The PostgreSQL modules (pg, drizzle's node-postgres driver) are loaded only when a DATABASE_URL
+// asks for them: about 15 MB of resident memory that the SQLite default does not need.
+
 /** Opens the store the configuration names and applies pending migrations (unless told not to). */
 export async function openStore(
   target: StoreTarget,
   opts: { migrate?: boolean; poolMax?: number } = {},
 ): Promise<Store> {
-  if (target.databaseUrl) return openPgStore(target.databaseUrl, opts);
+  if (target.databaseUrl) {
+    const { openPgStore } = await import('./pg-store.js');
+    return openPgStore(target.databaseUrl, opts);
+  }
   return openSqliteStore(target.databasePath, opts);
 }
 
 /** A read-only reader of the audit tables of the store the configuration names. */
 export async function openAuditReaderAt(target: StoreTarget): Promise<AuditReader> {
-  if (target.databaseUrl) return openPgAuditReader(target.databaseUrl);
+  if (target.databaseUrl) {
+    const { openPgAuditReader } = await import('./pg-audit-reader.js');
+    return openPgAuditReader(target.databaseUrl);
+  }
   return openSqliteAuditReader(target.databasePath);
 }
