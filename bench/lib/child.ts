@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { SERVER_ENV, SERVER_NODE_FLAGS } from './server-launch.js';
 
 /** Messages a bench child sends over IPC. */
 export type ChildMessage =
@@ -63,9 +64,11 @@ export class Child {
       process.env.BENCH_CPU_PROF && module.includes('server-child')
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
         : [];
+    // The product server runs as it is launched in production (bench/lib/server-launch.ts).
+    const server = module.includes('server-child');
     const proc = fork(new URL(module, import.meta.url), [], {
-      env: { ...process.env, ...opts.env },
-      execArgv: [...(opts.execArgv ?? []), ...profile],
+      env: { ...process.env, ...(server ? SERVER_ENV : {}), ...opts.env },
+      execArgv: [...(server ? SERVER_NODE_FLAGS : []), ...(opts.execArgv ?? []), ...profile],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     running.add(proc);

@@ -29,7 +29,8 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 upstreams=()
 for port in ${REPLICA_PORTS:-3001 3002 3003}; do
-  PORT=$port node "$root/dist/src/main.js" &
+  # Launched as npm start launches it (memory settings: docs/operations.md, "Memory").
+  PORT=$port MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=4 "$root/dist/src/main.js" &
   pids+=($!)
   upstreams+=("http://127.0.0.1:$port")
 done

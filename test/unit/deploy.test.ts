@@ -41,7 +41,7 @@ describe('Dockerfile', () => {
 
   it('runs node itself as the command, never npm, so signals reach the server', () => {
     const cmd = JSON.parse(last('CMD')) as string[];
-    expect(cmd).toEqual(['node', 'dist/src/main.js']);
+    expect(cmd).toEqual(['node', '--max-semi-space-size=4', 'dist/src/main.js']);
     expect(all('ENTRYPOINT')).toEqual([]);
     expect(last('STOPSIGNAL')).toBe('SIGTERM');
   });
@@ -110,7 +110,7 @@ describe('deploy/countersign.service (systemd)', () => {
   const value = (key: string) => service.filter(([k]) => k === key).map(([, v]) => v);
 
   it('starts node on the built server (no npm), reloads with SIGHUP and stops with SIGTERM', () => {
-    expect(value('ExecStart')).toEqual(['/usr/bin/node /opt/countersign/dist/src/main.js']);
+    expect(value('ExecStart')).toEqual(['/usr/bin/node --max-semi-space-size=4 /opt/countersign/dist/src/main.js']);
     expect(value('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(value('KillSignal')).toEqual(['SIGTERM']);
     expect(value('Restart')).toEqual(['on-failure']);
