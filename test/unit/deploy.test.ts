@@ -110,7 +110,9 @@ describe('deploy/countersign.service (systemd)', () => {
   const value = (key: string) => service.filter(([k]) => k === key).map(([, v]) => v);
 
   it('starts node on the built server (no npm), reloads with SIGHUP and stops with SIGTERM', () => {
-    expect(value('ExecStart')).toEqual(['/usr/bin/node --max-semi-space-size=4 /opt/countersign/dist/src/main.js']);
+    expect(value('ExecStart')).toEqual([
+      '/usr/bin/node --max-semi-space-size=4 /opt/countersign/dist/src/main.js',
+    ]);
     expect(value('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
     expect(value('KillSignal')).toEqual(['SIGTERM']);
     expect(value('Restart')).toEqual(['on-failure']);
