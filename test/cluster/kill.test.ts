@@ -1,6 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import { verifyAuditFile } from '../../src/audit/open-readonly.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { type Captured, spawnCaptured } from '../support/child.js';
+import { freePort } from '../support/free-port.js';
 import {
   ApiClient,
   CHANNEL,
@@ -39,18 +39,6 @@ let rx: CallbackReceiver;
 let dir: string;
 let proxy: { url: string; close(): Promise<void> };
 const replicas: { proc: Captured; url: string }[] = [];
-
-/** A port free right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function healthy(url: string): Promise<boolean> {
   return (

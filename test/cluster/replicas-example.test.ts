@@ -1,11 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator.js';
 import { type Captured, spawnCaptured } from '../support/child.js';
+import { freePort } from '../support/free-port.js';
 import {
   ApiClient,
   CHANNEL,
@@ -27,17 +27,6 @@ import { dropStoreFor, storeEnvFor } from '../support/test-store.js';
  * `npm run build` (npm test builds first).
  */
 const RUN = join(import.meta.dirname, '../../examples/replicas/run.sh');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const status = (url: string) =>
   fetch(url).then(
