@@ -71,12 +71,17 @@ export class PgOutbox implements OutboxStore {
             )
             .then((r) => r.rows);
           if (!got?.ok) continue;
-          const busy = await db
-            .select({ id: outbox.id })
-            .from(outbox)
-            .where(and(open, eq(outbox.lane, lane), gt(outbox.claimedUntil, lease.at)))
-            .limit(1);
-          if (busy.length > 0) continue;
+          // Held by a live claim or paused, asked in ONE statement (one snapshot): a replica that
+          // got a 429 releases its claim and writes the pause in one commit, so this sees either
+          // its claim or its pause, never the gap between. The pause list read at the top of the
+          // claim is older than this lock and cannot answer it.
+          const [held] = await db
+            .execute<{ held: boolean }>(
+              sql`SELECT EXISTS (SELECT 1 FROM ${outbox} WHERE ${and(open, eq(outbox.lane, lane), gt(outbox.claimedUntil, lease.at))})
+                  OR EXISTS (SELECT 1 FROM ${outboxLanes} WHERE ${and(eq(outboxLanes.lane, lane), gt(outboxLanes.pausedUntil, lease.at))}) AS held`,
+            )
+            .then((r) => r.rows);
+          if (held?.held) continue;
         }
         const rows = await db
           .select({ id: outbox.id })
