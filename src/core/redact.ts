@@ -41,25 +41,48 @@ export function redactDiff(diff: string): Redacted {
  */
 export function redactRequest(input: CreateRequestInput): { value: CreateRequestInput; count: number } {
   const r = new Redactor();
-  const value: CreateRequestInput = { ...input, title: r.text(input.title) };
-  if (input.summary !== undefined) value.summary = r.text(input.summary);
-  if (input.resource !== undefined) value.resource = r.text(input.resource);
-  if (input.environment !== undefined) value.environment = r.text(input.environment);
-  if (input.requester.name !== undefined)
-    value.requester = { ...input.requester, name: r.text(input.requester.name) };
-  if (input.links !== undefined)
-    value.links = input.links.map((l) => ({ text: r.text(l.text), url: r.text(l.url) }));
+  // Every short text of the request goes through the patterns in one pass (see `textEditsMany`);
+  // `masked(i)` is the i-th text queued, redacted.
+  const texts: string[] = [];
+  const queue = (s: string) => texts.push(s) - 1;
+  const title = queue(input.title);
+  const summary = input.summary === undefined ? -1 : queue(input.summary);
+  const resource = input.resource === undefined ? -1 : queue(input.resource);
+  const environment = input.environment === undefined ? -1 : queue(input.environment);
+  const name = input.requester.name === undefined ? -1 : queue(input.requester.name);
+  const links = input.links?.map((l) => ({ text: queue(l.text), url: queue(l.url) }));
+  const context = Object.entries(input.context ?? {}).map(([key, raw]) => ({
+    key,
+    raw,
+    newKey: queue(key),
+    // A string value under a key that does not name a secret is redacted like any text.
+    value: typeof raw === 'string' && !secretValue(key, raw) ? queue(raw) : -1,
+  }));
+  const done = r.texts(texts);
+  const masked = (i: number) => done[i] as string;
+
+  const value: CreateRequestInput = { ...input, title: masked(title) };
+  if (summary >= 0) value.summary = masked(summary);
+  if (resource >= 0) value.resource = masked(resource);
+  if (environment >= 0) value.environment = masked(environment);
+  if (name >= 0) value.requester = { ...input.requester, name: masked(name) };
+  if (links !== undefined) value.links = links.map((l) => ({ text: masked(l.text), url: masked(l.url) }));
   if (input.diff !== undefined) value.diff = r.diff(input.diff);
   if (input.context !== undefined) {
-    const context: Record<string, string | number | boolean> = {};
-    for (const [key, raw] of Object.entries(input.context)) {
-      let newKey = r.text(key);
-      while (Object.hasOwn(context, newKey)) newKey += '_';
-      context[newKey] = r.contextValue(key, raw);
+    const out: Record<string, string | number | boolean> = {};
+    for (const c of context) {
+      let newKey = masked(c.newKey);
+      while (Object.hasOwn(out, newKey)) newKey += '_';
+      out[newKey] = c.value >= 0 ? masked(c.value) : r.contextValue(c.key, c.raw);
     }
-    value.context = context;
+    value.context = out;
   }
   return { value, count: r.count };
+}
+
+/** A context value masked whole because its key names a secret (`db_password: hunter2`). */
+function secretValue(key: string, value: string | number | boolean): boolean {
+  return typeof value !== 'boolean' && SECRET_KEY_NAME.test(key) && !isPlaceholder(String(value));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,6 +100,12 @@ class Redactor {
     return this.apply(s, textEdits(s));
   }
 
+  /** `text` of each of `texts`, found in one pass (the same result as one call each). */
+  texts(texts: string[]): string[] {
+    const edits = textEditsMany(texts);
+    return texts.map((s, i) => this.apply(s, edits[i] as Edit[]));
+  }
+
   diff(s: string): string {
     if (s.length === 0) return s;
     const lineEdits = pemLineEdits(s, true);
@@ -87,7 +116,7 @@ class Redactor {
   contextValue(key: string, value: string | number | boolean): string | number | boolean {
     if (typeof value === 'boolean') return value;
     const text = String(value);
-    if (SECRET_KEY_NAME.test(key) && !isPlaceholder(text)) {
+    if (secretValue(key, value)) {
       // Count what the patterns recognise inside the value (so a token counts once across fields), else the value.
       const found = textEdits(text).flatMap((edit) => edit.secrets);
       for (const secret of found.length > 0 ? found : [text]) this.secrets.add(secret);
@@ -111,6 +140,40 @@ class Redactor {
   }
 }
 
-function textEdits(s: string): Edit[] {
+/** The edits that mask the credentials in one text. */
+export function textEdits(s: string): Edit[] {
   return mergeEdits(pemLineEdits(s, false), findSpans(s));
+}
+
+/**
+ * `textEdits` of several texts from one run of every pattern: a request has a dozen short texts,
+ * and 86 patterns started on each cost ~4x more than on the texts joined by line feeds. No pattern
+ * matches a line break, and a line feed looks to every pattern's boundaries like the start or end
+ * of a text, so each text gets the spans it would get alone (test/unit/redact-batch.test.ts holds
+ * the two to the same result on the redaction corpora). A span that crosses from one text into
+ * the next would break that; should one ever appear, every text is scanned on its own instead.
+ */
+export function textEditsMany(texts: string[]): Edit[][] {
+  if (texts.length < 2) return texts.map((s) => (s.length === 0 ? [] : textEdits(s)));
+  const spans = findSpans(texts.join('\n'));
+  const out: Edit[][] = [];
+  let k = 0;
+  let offset = 0;
+  for (const s of texts) {
+    const end = offset + s.length;
+    const own: Edit[] = [];
+    for (; k < spans.length && (spans[k] as Edit).start < end; k++) {
+      const span = spans[k] as Edit;
+      if (span.end > end) return texts.map((t) => (t.length === 0 ? [] : textEdits(t)));
+      own.push({
+        start: span.start - offset,
+        end: span.end - offset,
+        text: span.text,
+        secrets: span.secrets,
+      });
+    }
+    out.push(s.length === 0 ? [] : mergeEdits(pemLineEdits(s, false), own));
+    offset = end + 1;
+  }
+  return out;
 }

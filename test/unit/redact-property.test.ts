@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactDiff, redactText } from '../../src/core/redact.js';
+import { redactDiff, redactRequest, redactText, textEdits, textEditsMany } from '../../src/core/redact.js';
+import type { Edit } from '../../src/core/redact-spans.js';
 import { SECRET_SAMPLES } from '../support/secret-samples.js';
 
 /**
@@ -96,6 +97,55 @@ describe('redaction on random input', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it('finds in several texts at once exactly what it finds in each alone (the request path)', () => {
+    // Texts that end and start with the pieces patterns look for, so a match could try to run
+    // from one text into the next; some texts hold line breaks of their own.
+    const texts = fc.array(fc.oneof(text, piece, fc.constant('')), { maxLength: 12 });
+    fc.assert(
+      fc.property(texts, (all) => {
+        // What an edit does: where, the replacement, the secrets it hides.
+        const plain = (edits: Edit[]) =>
+          edits.map(({ start, end, text, secrets }) => ({ start, end, text, secrets }));
+        expect(textEditsMany(all).map(plain)).toEqual(
+          all.map((s) => plain(s.length === 0 ? [] : textEdits(s))),
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('redacts every field of a request as it would redact that field alone', () => {
+    const field = fc.oneof(text, fc.constantFrom(...samples));
+    fc.assert(
+      fc.property(fc.array(field, { minLength: 8, maxLength: 8 }), (f) => {
+        const input = {
+          action: 'deploy',
+          title: f[0] || 't',
+          summary: f[1] as string,
+          resource: f[2] as string,
+          environment: f[3] as string,
+          requester: { slack_user_id: 'U1', name: f[4] as string },
+          links: [{ text: f[5] as string, url: f[6] as string }],
+          context: { note: f[7] as string, db_password: f[7] as string, port: 5432, dry: true },
+        } as unknown as Parameters<typeof redactRequest>[0];
+        const one = (s: string) => redactText(s).text;
+        const { value } = redactRequest(input);
+        expect(value).toMatchObject({
+          title: one(input.title),
+          summary: one(f[1] as string),
+          resource: one(f[2] as string),
+          environment: one(f[3] as string),
+          requester: { name: one(f[4] as string) },
+          links: [{ text: one(f[5] as string), url: one(f[6] as string) }],
+        });
+        expect(value.context?.note).toBe(one(f[7] as string));
+        expect(value.context?.port).toBe(5432);
+        expect(value.context?.dry).toBe(true);
+      }),
+      { numRuns: 300 },
     );
   });
 });
