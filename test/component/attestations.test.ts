@@ -166,6 +166,26 @@ describe('POST /api/v1/requests/:id/consume', () => {
     ]);
   });
 
+  it('lets exactly one of 10 concurrent consumers through; the other 9 get 409, all audited', async () => {
+    const { id } = await approved();
+    const results = await Promise.all(Array.from({ length: 10 }, () => consume(id)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, ...Array<number>(9).fill(409)]);
+    const winner = results.find((r) => r.status === 200);
+    const consumedAt = new Date(clock).toISOString();
+    expect(winner?.body).toMatchObject({ id, status: 'approved', consumed_at: consumedAt });
+    for (const loser of results.filter((r) => r.status !== 200)) {
+      expect(loser.body).toMatchObject({ error: 'already_consumed', consumed_at: consumedAt });
+    }
+    expect((await h.api.request(id)).body).toMatchObject({ status: 'approved', consumed_at: consumedAt });
+    // One consumption on the trail (a secret-signed consumer has no caller), nine refusals.
+    expect(await audit('request.consumed', id)).toEqual([
+      expect.objectContaining({ caller: null, at: consumedAt }),
+    ]);
+    const refusals = await audit('request.consume_refused', id);
+    expect(refusals.map((e) => e.refusal)).toEqual(Array(9).fill('already_consumed'));
+  });
+
   it('refuses a request that is not approved, changing nothing', async () => {
     const pending = await h.api.create(requestBody());
     const id = pending.body.id as string;

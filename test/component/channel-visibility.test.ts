@@ -95,3 +95,70 @@ describe('when Slack cannot list a channel', () => {
     }
   });
 });
+
+describe('the cache of a channel’s members', () => {
+  it('asks Slack once per channel for a minute, again after it, and gives no one another’s answer', async () => {
+    // The server's clock is moved forward to end the cache's minute (Identity's ttl).
+    let skew = 0;
+    const fresh = await startHarness({
+      env: { COUNTERSIGN_POLICY: join(dir, 'policy.yml') },
+      now: () => Date.now() + skew,
+    });
+    try {
+      fresh.slack.addChannel({
+        id: PRIVATE,
+        name: 'payroll',
+        is_private: true,
+        is_member: true,
+        members: [alice.id, carol.id],
+      });
+      const secret = await fresh.api.create(
+        requestBody({ environment: 'secret', title: 'Rotate the payroll database key' }),
+      );
+      const open = await fresh.api.create(requestBody({ title: 'Export the public changelog' }));
+      const id = secret.body.id as string;
+      await waitFor(() => cardOf(fresh, id) && cardOf(fresh, open.body.id as string), 'both cards');
+      const asked = () =>
+        fresh.slack.callsOf('conversations.members').filter((c) => c.args.channel === PRIVATE).length;
+      const before = asked();
+
+      // A member lists and shows it again and again: one call to Slack for all of them.
+      for (const text of ['list', `show ${id}`, 'list', `show ${id}`]) {
+        expect((await slashCommand(fresh, carol.id, text)).text).toContain('Rotate the payroll database key');
+      }
+      expect(asked() - before).toBe(1);
+
+      // Someone else, right after, from the same cached members: still not shown, no new call.
+      const bobs = await slashCommand(fresh, bob.id, 'list');
+      expect(bobs.text).toContain('Export the public changelog');
+      expect(bobs.text).not.toContain('payroll');
+      expect((await slashCommand(fresh, bob.id, `show ${id}`)).text).not.toContain('payroll');
+      expect(asked() - before).toBe(1);
+
+      // Half a minute on, still the cached members.
+      skew = 30_000;
+      expect((await slashCommand(fresh, carol.id, 'list')).text).toContain('Rotate the payroll database key');
+      expect(asked() - before).toBe(1);
+
+      // Carol leaves the channel; once the minute is over Slack is asked again and she no longer
+      // sees it; Bob still does not.
+      fresh.slack.addChannel({
+        id: PRIVATE,
+        name: 'payroll',
+        is_private: true,
+        is_member: true,
+        members: [alice.id],
+      });
+      skew = 61_000;
+      const carols = await slashCommand(fresh, carol.id, 'list');
+      expect(carols.text).toContain('Export the public changelog');
+      expect(carols.text).not.toContain('payroll');
+      expect(asked() - before).toBe(2);
+      expect((await slashCommand(fresh, carol.id, `show ${id}`)).text).not.toContain('payroll');
+      expect((await slashCommand(fresh, bob.id, 'list')).text).not.toContain('payroll');
+      expect(asked() - before).toBe(2);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});

@@ -3,9 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditData, type Harness, PEOPLE, startHarness } from '../support/harness.js';
+import { auditData, type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { bearerCall, deployBody } from '../support/oidc-api.js';
-import { b64json, type LocalIssuer, startOidcIssuer, tamper } from '../support/oidc-issuer.js';
+import {
+  b64json,
+  type IssuerKey,
+  type LocalIssuer,
+  startOidcIssuer,
+  tamper,
+} from '../support/oidc-issuer.js';
 import { cardOf, click, textOf, waitFor } from '../support/slack-user.js';
 
 // CONTRACT §11 through the real server: CI identity tokens from a local issuer as callers, every
@@ -26,6 +32,9 @@ rules:
 `;
 
 let issuer: LocalIssuer;
+/** Keys the issuer publishes from the start, for algorithms the server must refuse all the same. */
+let rs512: IssuerKey;
+let ps256: IssuerKey;
 let h: Harness;
 let dir: string;
 /** The server's clock: the key cache's refetch interval is 10 s of it. */
@@ -38,6 +47,8 @@ const audit = (type: string) => auditData(h.server, type);
 beforeAll(async () => {
   issuer = await startOidcIssuer();
   await issuer.addKey('RS256');
+  rs512 = await issuer.addKey('RS512');
+  ps256 = await issuer.addKey('PS256');
   dir = mkdtempSync(join(tmpdir(), 'countersign-oidc-'));
   writeFileSync(join(dir, 'policy.yml'), POLICY);
   h = await startHarness({
@@ -81,6 +92,22 @@ describe('a caller proven by a CI identity token', () => {
     });
   });
 
+  it('is null, present and not absent, for a caller that signs with a client secret: created, read and audited', async () => {
+    // Staging: the production rules of this policy look at token claims, which this caller has none of.
+    const created = await h.api.create(requestBody({ environment: 'staging' }));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ client: 'ci', status: 'pending' });
+    expect(created.body).toHaveProperty('caller', null);
+    const id = created.body.id as string;
+    const read = await h.api.request(id);
+    expect(read.status).toBe(200);
+    expect(read.body).toHaveProperty('caller', null);
+    const events = await auditData(h.server, 'request.created', id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ client: 'ci' });
+    expect(events[0]).toHaveProperty('caller', null);
+  });
+
   it('refuses every bad token with 401 and the reason, and audits each refusal', async () => {
     const stranger = await startOidcIssuer();
     await stranger.addKey('RS256');
@@ -104,6 +131,8 @@ describe('a caller proven by a CI identity token', () => {
       ['not yet valid', await token({ claims: { nbf: iat + 600 } }), 'not_yet_valid'],
       ['alg none', `${b64json({ alg: 'none', typ: 'JWT' })}.${b64json(claims)}.`, 'algorithm'],
       ['HS256 signed with the public key', hs256, 'algorithm'],
+      ['RS512 signed with a published RS512 key', await token({ key: rs512 }), 'algorithm'],
+      ['PS256 signed with a published PS256 key', await token({ key: ps256 }), 'algorithm'],
       ['unknown issuer', await stranger.token({ now: clock }), 'unknown_issuer'],
       ['right kid, wrong key', await token({ key: impostor, kid: published.kid }), 'signature'],
       ['tampered payload', tamper(await token(), (c) => ({ ...c, repository: 'acme/secret' })), 'signature'],

@@ -8,7 +8,8 @@ import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, 
  * stands in for GitHub's ID token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`), handing out its tokens.
  */
 
-export type IssuerAlg = 'RS256' | 'ES256' | 'EdDSA';
+/** RS256, ES256 and EdDSA are what the server accepts; RS512 and PS256 keys are there to be refused. */
+export type IssuerAlg = 'RS256' | 'ES256' | 'EdDSA' | 'RS512' | 'PS256';
 
 export interface IssuerKey {
   kid: string;

@@ -1,5 +1,5 @@
 import { createServer as createTcpServer, type Socket } from 'node:net';
-import { SignJWT } from 'jose';
+import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bearerToken, type OidcResult, OidcVerifier } from '../../src/identity/oidc-verifier.js';
 import {
@@ -129,6 +129,21 @@ describe('OidcVerifier: tokens it refuses (401)', () => {
       .setExpirationTime(now / 1000 + 300)
       .sign(secret);
     expect(refused(await verifier.verify(token))).toMatchObject({ status: 401, reason: 'algorithm' });
+  });
+
+  it('refuses RS512 and PS256 tokens, though validly signed with a key the issuer publishes', async () => {
+    for (const alg of ['RS512', 'PS256'] as const) {
+      const key = await issuer.addKey(alg);
+      expect(key.publicJwk).toMatchObject({ kty: 'RSA', alg, kid: key.kid });
+      const token = await issuer.token({ now, key });
+      // The token itself is sound: its signature verifies with the published key under its own alg.
+      const published = createLocalJWKSet({ keys: issuer.published.map((k) => k.publicJwk) });
+      const sound = await jwtVerify(token, published, { algorithms: [alg], currentDate: new Date(now) });
+      expect(sound.protectedHeader).toMatchObject({ alg, kid: key.kid });
+      const r = refused(await verifier.verify(token));
+      expect(r, alg).toMatchObject({ status: 401, error: 'invalid_token', reason: 'algorithm' });
+      expect(r.message).toContain(`alg ${alg}`);
+    }
   });
 
   it('refuses a token whose alg does not fit the key its kid names', async () => {
