@@ -1,5 +1,6 @@
 import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { PgDb } from './pg-db.js';
+import { statementsFor } from './pg-statements.js';
 import { auditCheckpoints, auditEvents, auditKeys } from './schema-pg.js';
 import type { AuditEventRow, AuditStore } from './store.js';
 
@@ -18,16 +19,12 @@ export class PgAudit implements AuditStore {
       await this.db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_chain'))`);
       this.locked = true;
     }
-    const [row] = await this.db
-      .select({ seq: auditEvents.seq, hash: auditEvents.hash })
-      .from(auditEvents)
-      .orderBy(desc(auditEvents.seq))
-      .limit(1);
+    const [row] = await statementsFor(this.db).auditHead.execute();
     return row ?? null;
   }
 
   async insertEvent(row: AuditEventRow): Promise<void> {
-    await this.db.insert(auditEvents).values(row);
+    await statementsFor(this.db).auditInsert.execute({ ...row });
   }
 
   async lastData(types: string[]): Promise<string | null> {

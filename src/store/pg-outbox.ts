@@ -2,6 +2,7 @@ import { and, asc, count, eq, gt, inArray, isNull, lte, min, notInArray, or, sql
 import { serialLane } from './outbox-repo.js';
 import type { OutboxRow } from './outbox-rows.js';
 import type { PgDb } from './pg-db.js';
+import { insertOutboxRows } from './pg-statements.js';
 import { outbox, outboxLanes } from './schema-pg.js';
 import type { ClaimWant, NewOutboxItem, OutboxStore } from './store.js';
 
@@ -29,16 +30,7 @@ export class PgOutbox implements OutboxStore {
 
   async enqueue(items: NewOutboxItem[], now: number): Promise<void> {
     if (items.length === 0) return;
-    await this.db.insert(outbox).values(
-      items.map((i) => ({
-        kind: i.kind,
-        requestId: i.requestId,
-        lane: i.lane,
-        payload: i.payload,
-        nextAt: now,
-        createdAt: now,
-      })),
-    );
+    await insertOutboxRows(this.db, items, now);
   }
 
   claim(

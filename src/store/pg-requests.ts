@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { ApprovalRequest, Vote } from '../core/types.js';
 import type { PgDb } from './pg-db.js';
+import { insertRequest, statementsFor } from './pg-statements.js';
 import { groupVotes, type NewRequestRow, toRequest, toVote } from './request-rows.js';
 import { requests, votes } from './schema-pg.js';
 import type { CloseChange, RequestsStore } from './store.js';
@@ -22,24 +23,21 @@ export class PgRequests implements RequestsStore {
   constructor(private readonly db: PgDb) {}
 
   async insert(row: NewRequestRow): Promise<void> {
-    await this.db.insert(requests).values(row as Insert);
+    await insertRequest(this.db, row);
   }
 
   async get(id: string): Promise<ApprovalRequest | null> {
-    const [row] = await this.db.select().from(requests).where(eq(requests.id, id));
+    const [row] = await statementsFor(this.db).requestById.execute({ id });
     return row ? toRequest(row as Row) : null;
   }
 
   async getForUpdate(id: string): Promise<ApprovalRequest | null> {
-    const [row] = await this.db.select().from(requests).where(eq(requests.id, id)).for('update');
+    const [row] = await statementsFor(this.db).requestByIdForUpdate.execute({ id });
     return row ? toRequest(row as Row) : null;
   }
 
   async findByWebhookId(client: string, webhookId: string): Promise<ApprovalRequest | null> {
-    const [row] = await this.db
-      .select()
-      .from(requests)
-      .where(and(eq(requests.client, client), eq(requests.webhookId, webhookId)));
+    const [row] = await statementsFor(this.db).requestByWebhookId.execute({ client, webhookId });
     return row ? toRequest(row as Row) : null;
   }
 

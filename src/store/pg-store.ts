@@ -18,6 +18,19 @@ const DECISIONS = 'countersign_decisions';
 const RETRY = new Set(['40001', '40P01', '23505']);
 const ATTEMPTS = 4;
 
+/**
+ * The SQLSTATE of a failed statement: on the error itself (pg), or on its `cause` when drizzle
+ * wrapped it ("Failed query: ..."), as it does for every query it runs.
+ */
+function sqlState(err: unknown): string | null {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { code, cause } = e as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = cause;
+  }
+  return null;
+}
+
 export interface PgStoreOptions {
   migrate?: boolean;
   /** Connections in the pool (PGPOOL_MAX; default 10). */
@@ -41,13 +54,25 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   }
   const db = pgDrizzle(pool);
 
+  // One drizzle handle per pooled connection, kept while the pool keeps the connection: the
+  // statements built on it (pg-statements.ts) serve every later transaction on it.
+  const handles = new WeakMap<pg.PoolClient, PgDb>();
+  const clientDb = (client: pg.PoolClient): PgDb => {
+    let handle = handles.get(client);
+    if (!handle) {
+      handle = pgDrizzle(client);
+      handles.set(client, handle);
+    }
+    return handle;
+  };
+
   const runTx = async <T>(fn: (db: PgDb) => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await withClient(pool, async (client, broke) => {
           try {
             await client.query('BEGIN');
-            const value = await fn(pgDrizzle(client));
+            const value = await fn(clientDb(client));
             await client.query('COMMIT');
             return value;
           } catch (err) {
@@ -57,8 +82,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
           }
         });
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (attempt < ATTEMPTS && code !== undefined && RETRY.has(code)) {
+        const code = sqlState(err);
+        if (attempt < ATTEMPTS && code !== null && RETRY.has(code)) {
           await sleep(5 * attempt + Math.random() * 20);
           continue;
         }

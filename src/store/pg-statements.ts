@@ -1,0 +1,139 @@
+import { and, desc, eq, type Placeholder, sql } from 'drizzle-orm';
+import type { PgDb } from './pg-db.js';
+import type { NewRequestRow } from './request-rows.js';
+import { auditEvents, outbox, requests } from './schema-pg.js';
+
+const p = (name: string) => sql.placeholder(name);
+
+/**
+ * Unnamed: each runs as an unnamed statement, so nothing is kept on the server and a
+ * transaction-mode pooler (PgBouncer) in front of PostgreSQL is no problem. What is saved is the
+ * building: drizzle turning a query into SQL text costs more than the round trip it makes.
+ */
+const UNNAMED = '';
+
+interface Runnable {
+  execute(values?: Record<string, unknown>): Promise<unknown>;
+}
+
+function build(db: PgDb) {
+  return {
+    requestById: db
+      .select()
+      .from(requests)
+      .where(eq(requests.id, p('id')))
+      .prepare(UNNAMED),
+    requestByIdForUpdate: db
+      .select()
+      .from(requests)
+      .where(eq(requests.id, p('id')))
+      .for('update')
+      .prepare(UNNAMED),
+    requestByWebhookId: db
+      .select()
+      .from(requests)
+      .where(and(eq(requests.client, p('client')), eq(requests.webhookId, p('webhookId'))))
+      .prepare(UNNAMED),
+    auditHead: db
+      .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+      .from(auditEvents)
+      .orderBy(desc(auditEvents.seq))
+      .limit(1)
+      .prepare(UNNAMED),
+    auditInsert: db
+      .insert(auditEvents)
+      .values({
+        seq: p('seq'),
+        at: p('at'),
+        type: p('type'),
+        requestId: p('requestId'),
+        actor: p('actor'),
+        data: p('data'),
+        prevHash: p('prevHash'),
+        hash: p('hash'),
+        keyId: p('keyId'),
+        signature: p('signature'),
+      })
+      .prepare(UNNAMED),
+    /** Request inserts, one per set of columns written (a handful of call sites). */
+    requestInserts: new Map<string, Runnable>(),
+    /** Outbox inserts, one per number of rows (one to a few per change). */
+    outboxInserts: new Map<number, Runnable>(),
+  };
+}
+
+export type PgStatements = ReturnType<typeof build>;
+
+const cache = new WeakMap<PgDb, PgStatements>();
+
+/**
+ * The statements of the hot paths (intake, votes, delivery) for one drizzle handle, built on first
+ * use and kept as long as the handle: the pool's, or one pooled connection's (the store keeps one
+ * handle per connection, so a transaction reuses what earlier ones on it built).
+ */
+export function statementsFor(db: PgDb): PgStatements {
+  let s = cache.get(db);
+  if (!s) {
+    s = build(db);
+    cache.set(db, s);
+  }
+  return s;
+}
+
+/** The columns `fields` sets (undefined values are left out, as drizzle does): the key of its insert. */
+function columnsOf(fields: object): string[] {
+  const out: string[] = [];
+  for (const [k, value] of Object.entries(fields)) if (value !== undefined) out.push(k);
+  return out;
+}
+
+/** Inserts a request row with the statement for its set of columns. */
+export async function insertRequest(db: PgDb, row: NewRequestRow): Promise<void> {
+  const s = statementsFor(db);
+  const columns = columnsOf(row);
+  const key = columns.join(',');
+  let stmt = s.requestInserts.get(key);
+  if (!stmt) {
+    const values: Record<string, Placeholder> = Object.fromEntries(columns.map((c) => [c, p(c)]));
+    stmt = db
+      .insert(requests)
+      .values(values as unknown as typeof requests.$inferInsert)
+      .prepare(UNNAMED);
+    s.requestInserts.set(key, stmt);
+  }
+  await stmt.execute(row as Record<string, unknown>);
+}
+
+/** Inserts outbox rows (all due at `now`) with the statement for their number. */
+export async function insertOutboxRows(
+  db: PgDb,
+  items: { kind: string; requestId: string | null; lane: string; payload: unknown }[],
+  now: number,
+): Promise<void> {
+  const s = statementsFor(db);
+  let stmt = s.outboxInserts.get(items.length);
+  if (!stmt) {
+    stmt = db
+      .insert(outbox)
+      .values(
+        items.map((_, i) => ({
+          kind: p(`kind${i}`),
+          requestId: p(`requestId${i}`),
+          lane: p(`lane${i}`),
+          payload: p(`payload${i}`),
+          nextAt: p('now'),
+          createdAt: p('now'),
+        })) as unknown as (typeof outbox.$inferInsert)[],
+      )
+      .prepare(UNNAMED);
+    s.outboxInserts.set(items.length, stmt);
+  }
+  const values: Record<string, unknown> = { now };
+  items.forEach((item, i) => {
+    values[`kind${i}`] = item.kind;
+    values[`requestId${i}`] = item.requestId;
+    values[`lane${i}`] = item.lane;
+    values[`payload${i}`] = item.payload;
+  });
+  await stmt.execute(values);
+}
