@@ -203,7 +203,7 @@ export class Approvals {
     const auto = policy.outcome === 'auto_approve';
     const expiresAt = now + policy.ttlSeconds * 1000;
     const requesterEmail = value.requester.email?.toLowerCase() ?? null;
-    await t.requests.insert({
+    const request = await t.requests.insert({
       id,
       client,
       webhookId,
@@ -240,7 +240,6 @@ export class Approvals {
       reason: auto ? `auto-approved by policy rule ${policy.rule ?? '(defaults)'}` : null,
       caller,
     });
-    const request = await mustGet(t, id);
     await this.audit.append(
       t,
       {

@@ -22,8 +22,8 @@ const pendingId = (id: string) => and(eq(requests.id, id), eq(requests.status, '
 export class PgRequests implements RequestsStore {
   constructor(private readonly db: PgDb) {}
 
-  async insert(row: NewRequestRow): Promise<void> {
-    await insertRequest(this.db, row);
+  async insert(row: NewRequestRow): Promise<ApprovalRequest> {
+    return toRequest((await insertRequest(this.db, row)) as Row);
   }
 
   async get(id: string): Promise<ApprovalRequest | null> {

@@ -87,8 +87,8 @@ function columnsOf(fields: object): string[] {
   return out;
 }
 
-/** Inserts a request row with the statement for its set of columns. */
-export async function insertRequest(db: PgDb, row: NewRequestRow): Promise<void> {
+/** Inserts a request row with the statement for its set of columns; the row as stored comes back. */
+export async function insertRequest(db: PgDb, row: NewRequestRow): Promise<unknown> {
   const s = statementsFor(db);
   const columns = columnsOf(row);
   const key = columns.join(',');
@@ -98,10 +98,13 @@ export async function insertRequest(db: PgDb, row: NewRequestRow): Promise<void>
     stmt = db
       .insert(requests)
       .values(values as unknown as typeof requests.$inferInsert)
+      .returning()
       .prepare(UNNAMED);
     s.requestInserts.set(key, stmt);
   }
-  await stmt.execute(row as Record<string, unknown>);
+  const [stored] = (await stmt.execute(row as Record<string, unknown>)) as unknown[];
+  if (!stored) throw new Error('the insert of a request returned no row');
+  return stored;
 }
 
 /** Inserts outbox rows (all due at `now`) with the statement for their number. */

@@ -85,15 +85,15 @@ function statements(db: Db) {
  */
 export class SqliteRequests implements RequestsStore {
   private readonly q: ReturnType<typeof statements>;
-  /** Inserts and updates prepared per set of columns written (a handful of call sites). */
-  private readonly inserts = new Map<string, { run(values: Record<string, unknown>): unknown }>();
+  /** Inserts (returning the row) and updates prepared per set of columns written (a handful of call sites). */
+  private readonly inserts = new Map<string, { get(values: Record<string, unknown>): unknown }>();
   private readonly updates = new Map<string, { run(values: Record<string, unknown>): unknown }>();
 
   constructor(private readonly db: Db) {
     this.q = statements(db);
   }
 
-  async insert(row: NewRequestRow): Promise<void> {
+  async insert(row: NewRequestRow): Promise<ApprovalRequest> {
     const columns = columnsOf(row);
     const key = columns.join(',');
     let stmt = this.inserts.get(key);
@@ -101,10 +101,11 @@ export class SqliteRequests implements RequestsStore {
       stmt = this.db
         .insert(requests)
         .values(placeholders(columns) as unknown as NewRequestRow)
+        .returning()
         .prepare();
       this.inserts.set(key, stmt);
     }
-    stmt.run(row);
+    return toRequest(stmt.get(row) as Parameters<typeof toRequest>[0]);
   }
 
   async get(id: string): Promise<ApprovalRequest | null> {

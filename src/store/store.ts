@@ -18,7 +18,8 @@ export interface CloseChange {
 
 /** The requests and votes tables. */
 export interface RequestsStore {
-  insert(row: NewRequestRow): Promise<void>;
+  /** Inserts a request and returns it as stored (defaults filled in), read back by the insert itself. */
+  insert(row: NewRequestRow): Promise<ApprovalRequest>;
   get(id: string): Promise<ApprovalRequest | null>;
   /**
    * `get`, holding the request's row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite's
