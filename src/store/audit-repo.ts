@@ -1,9 +1,8 @@
-import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from './db.js';
+import { AUDIT_EVENT_COLUMNS, placeholders } from './placeholders.js';
 import { auditCheckpoints, auditEvents, auditKeys } from './schema.js';
 import type { AuditEventRow, AuditStore } from './store.js';
-
-const p = (name: string) => sql.placeholder(name);
 
 /** The statements of every append, prepared once: building a drizzle query costs more than running it. */
 function statements(db: Db) {
@@ -16,18 +15,7 @@ function statements(db: Db) {
       .prepare(),
     insert: db
       .insert(auditEvents)
-      .values({
-        seq: p('seq'),
-        at: p('at'),
-        type: p('type'),
-        requestId: p('requestId'),
-        actor: p('actor'),
-        data: p('data'),
-        prevHash: p('prevHash'),
-        hash: p('hash'),
-        keyId: p('keyId'),
-        signature: p('signature'),
-      })
+      .values(placeholders(AUDIT_EVENT_COLUMNS) as unknown as typeof auditEvents.$inferInsert)
       .prepare(),
   };
 }

@@ -1,11 +1,11 @@
 import { and, asc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import type { OutboxRow } from './outbox-rows.js';
+import { p } from './placeholders.js';
 import { outbox } from './schema.js';
 import type { ClaimWant, NewOutboxItem, OutboxStore } from './store.js';
 
 const open = and(isNull(outbox.doneAt), isNull(outbox.gaveUpAt));
-const p = (name: string) => sql.placeholder(name);
 
 /**
  * The statements the worker runs on every pass, prepared once. Delivered rows stay in the table, so

@@ -1,9 +1,8 @@
-import { and, desc, eq, type Placeholder, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { PgDb } from './pg-db.js';
+import { AUDIT_EVENT_COLUMNS, columnsOf, p, placeholders } from './placeholders.js';
 import type { NewRequestRow } from './request-rows.js';
 import { auditEvents, outbox, requests } from './schema-pg.js';
-
-const p = (name: string) => sql.placeholder(name);
 
 /**
  * Unnamed: each runs as an unnamed statement, so no named statement is left on a server connection
@@ -43,18 +42,7 @@ function build(db: PgDb) {
       .prepare(UNNAMED),
     auditInsert: db
       .insert(auditEvents)
-      .values({
-        seq: p('seq'),
-        at: p('at'),
-        type: p('type'),
-        requestId: p('requestId'),
-        actor: p('actor'),
-        data: p('data'),
-        prevHash: p('prevHash'),
-        hash: p('hash'),
-        keyId: p('keyId'),
-        signature: p('signature'),
-      })
+      .values(placeholders(AUDIT_EVENT_COLUMNS) as unknown as typeof auditEvents.$inferInsert)
       .prepare(UNNAMED),
     /** Request inserts, one per set of columns written (a handful of call sites). */
     requestInserts: new Map<string, Runnable>(),
@@ -81,13 +69,6 @@ export function statementsFor(db: PgDb): PgStatements {
   return s;
 }
 
-/** The columns `fields` sets (undefined values are left out, as drizzle does): the key of its insert. */
-function columnsOf(fields: object): string[] {
-  const out: string[] = [];
-  for (const [k, value] of Object.entries(fields)) if (value !== undefined) out.push(k);
-  return out;
-}
-
 /** Inserts a request row with the statement for its set of columns; the row as stored comes back. */
 export async function insertRequest(db: PgDb, row: NewRequestRow): Promise<unknown> {
   const s = statementsFor(db);
@@ -95,10 +76,9 @@ export async function insertRequest(db: PgDb, row: NewRequestRow): Promise<unkno
   const key = columns.join(',');
   let stmt = s.requestInserts.get(key);
   if (!stmt) {
-    const values: Record<string, Placeholder> = Object.fromEntries(columns.map((c) => [c, p(c)]));
     stmt = db
       .insert(requests)
-      .values(values as unknown as typeof requests.$inferInsert)
+      .values(placeholders(columns) as unknown as typeof requests.$inferInsert)
       .returning()
       .prepare(UNNAMED);
     s.requestInserts.set(key, stmt);

@@ -1,25 +1,13 @@
-import { and, asc, eq, inArray, isNull, lte, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { ApprovalRequest, Vote } from '../core/types.js';
 import type { Db } from './db.js';
+import { columnsOf, p, placeholders } from './placeholders.js';
 import { groupVotes, type NewRequestRow, toRequest, toVote } from './request-rows.js';
 import { requests, votes } from './schema.js';
 import type { CloseChange, RequestsStore } from './store.js';
 
-const p = (name: string) => sql.placeholder(name);
 /** A placeholder as an SQL value for `set()` (plain values, no column encoding). */
 const v = (name: string) => sql`${p(name)}`;
-
-/** The columns `fields` sets (undefined values are left out, as drizzle does): the cache key of its statement. */
-function columnsOf(fields: object): string[] {
-  const out: string[] = [];
-  for (const [k, value] of Object.entries(fields)) if (value !== undefined) out.push(k);
-  return out;
-}
-
-/** Placeholders named like the columns. */
-function placeholders(columns: string[]): Record<string, Placeholder> {
-  return Object.fromEntries(columns.map((k) => [k, p(k)]));
-}
 
 /**
  * The statements of the hot paths (intake, votes, delivery, sweep), prepared once: building a drizzle
