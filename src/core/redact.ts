@@ -149,8 +149,8 @@ export function textEdits(s: string): Edit[] {
  * `textEdits` of several texts from one run of every pattern: a request has a dozen short texts,
  * and 86 patterns started on each cost ~4x more than on the texts joined by line feeds. No pattern
  * matches a line break, and a line feed looks to every pattern's boundaries like the start or end
- * of a text, so each text gets the spans it would get alone (test/unit/redact-batch.test.ts holds
- * the two to the same result on the redaction corpora). A span that crosses from one text into
+ * of a text, so each text gets the spans it would get alone (test/unit/redact-property.test.ts holds
+ * the two equal on random texts built from the secret samples, anchors and syntax). A span that crosses from one text into
  * the next would break that; should one ever appear, every text is scanned on its own instead.
  */
 export function textEditsMany(texts: string[]): Edit[][] {

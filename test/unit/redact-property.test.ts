@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { redactDiff, redactRequest, redactText, textEdits, textEditsMany } from '../../src/core/redact.js';
 import type { Edit } from '../../src/core/redact-spans.js';
+import { SECRET_PATTERNS } from '../../src/core/secret-patterns.js';
 import { SECRET_SAMPLES } from '../support/secret-samples.js';
 
 /**
@@ -147,5 +148,23 @@ describe('redaction on random input', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('no pattern matches a line break (what the one pass over joined texts relies on)', () => {
+    // Every sample broken by a line feed at each place: a pattern that could step over it would
+    // join the end of one text to the start of the next.
+    for (const pattern of SECRET_PATTERNS) {
+      for (const sample of samples) {
+        for (let i = 1; i < sample.length; i++) {
+          const text = `${sample.slice(0, i)}\n${sample.slice(i)}`;
+          pattern.regex.lastIndex = 0;
+          for (let m = pattern.regex.exec(text); m !== null; m = pattern.regex.exec(text)) {
+            if (m[0].includes('\n'))
+              throw new Error(`${pattern.kind} matched across a line break in ${JSON.stringify(text)}`);
+            if (m[0].length === 0) pattern.regex.lastIndex++;
+          }
+        }
+      }
+    }
   });
 });
