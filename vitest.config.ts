@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
+import { postgresProblem, redactUrl } from './bench/lib/pg-probe.js';
 
 /**
  * The Slack component tests: they run twice, once with Slack reaching the server over HTTP
@@ -46,25 +46,12 @@ const NOT_ON_POSTGRES = [
   'test/component/examples-oidc.test.ts', // example scripts against the sandbox
 ];
 
-/** The server the `postgres` project uses; a reason when it cannot be used, else null. */
-async function postgresProblem(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return `${url.replace(/\/\/[^@/]*@/, '//')}: ${(err as Error).message}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 export default defineConfig(async () => {
   // Set (as .ci/run does), PostgreSQL is required: a server that cannot be reached fails the run.
   const required = Boolean(process.env.COUNTERSIGN_TEST_DATABASE_URL?.trim());
   const url = process.env.COUNTERSIGN_TEST_DATABASE_URL?.trim() || 'postgres://root@127.0.0.1:5432/test';
-  const problem = await postgresProblem(url);
+  const failure = await postgresProblem(url);
+  const problem = failure === null ? null : `${redactUrl(url)}: ${failure}`;
   if (problem !== null && required)
     throw new Error(`COUNTERSIGN_TEST_DATABASE_URL is set but PostgreSQL cannot be used: ${problem}`);
   // For the teardown (test/support/pg-global.ts), which runs in this process.
