@@ -202,13 +202,12 @@ if (pgProblem !== null) {
   only.delete('intake-pg');
 }
 if (only.has('intake-pg')) {
-  const url = pgUrl;
   const sqlite = results.intake as Awaited<ReturnType<typeof benchIntake>> | undefined;
   for (const replicas of [1, 3]) {
     section(
       `intake on PostgreSQL, ${replicas} replica${replicas > 1 ? 's behind a round-robin balancer' : ''}`,
     );
-    const r = await benchIntake(cfg.intake, { url, replicas });
+    const r = await benchIntake(cfg.intake, { url: pgUrl, replicas });
     const { countersign: c, clicks } = r;
     const label = `PostgreSQL ×${replicas}`;
     results[`intakePg${replicas}`] = r;
