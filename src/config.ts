@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { loadSigningKey } from './audit/keys.js';
+import { ConfigError } from './config-error.js';
 import { formatAllowEntry, parseAllowEntry } from './egress/callback-url.js';
 
 /** One pipeline or agent allowed to call the API. A name may appear twice during key rotation. */
@@ -208,12 +209,7 @@ function signingKeyProblem(setting: string): string | null {
   }
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Countersign cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /**
  * Parses the environment once. Empty strings count as unset. Throws a ConfigError naming every

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, type KeyObject, sign, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
@@ -31,9 +32,18 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
+type OneShotHash = (algorithm: string, data: string, encoding: 'hex') => string;
+/** node:crypto's one-shot `hash` (Node ≥ 20.12), about twice as fast as a Hash object for short texts. */
+const oneShot = (crypto as { hash?: OneShotHash }).hash;
+
+/** SHA-256 of the UTF-8 bytes of `text`, as hex. */
+function sha256Hex(text: string): string {
+  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
+}
+
 /** SHA-256 over the previous hash and the event's canonical JSON (RFC 8785). */
 export function chainHash(prevHash: string, content: EventContent): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(content)).digest('hex');
+  return sha256Hex(`${prevHash}\n${canonicalJson(content)}`);
 }
 
 export function signHash(hash: string, key: KeyObject): string {
@@ -73,5 +83,5 @@ export function storedPreimage(e: StoredEventContent): string {
 
 /** The chain hash of a stored event (see `storedPreimage`). Throws on an invalid `at`. */
 export function storedEventHash(prevHash: string, e: StoredEventContent): string {
-  return createHash('sha256').update(prevHash).update('\n').update(storedPreimage(e)).digest('hex');
+  return sha256Hex(`${prevHash}\n${storedPreimage(e)}`);
 }

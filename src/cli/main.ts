@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../config-error.js';
 
 // Commands are imported when used, so a short command does not load Bolt and the server.
 
