@@ -198,6 +198,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error').default('info'),
 });
 
+/** Every variable the server's configuration reads (README's table and .env.example explain each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** Why AUDIT_SIGNING_KEY (PEM text or a path) cannot sign, or null when it can. */
 function signingKeyProblem(setting: string): string | null {
   try {
