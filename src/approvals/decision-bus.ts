@@ -1,9 +1,13 @@
+/** Ends one wait: decided (the default), or not (re-read and wait on). */
+type Wake = (decided?: boolean) => void;
+
 /**
  * Wakes long-polling readers (`GET ...?wait=N`) the moment a request leaves `pending` in this
  * process. No polling: each waiter is a resolver in a per-request set.
  */
+
 export class DecisionBus {
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<Wake>>();
 
   /** Resolves true when `id` is decided, false after `ms` or when `signal` aborts. */
   wait(id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -21,7 +25,7 @@ export class DecisionBus {
         if (current?.size === 0) this.waiters.delete(id);
         resolve(decided);
       };
-      const wake = () => done(true);
+      const wake: Wake = (decided = true) => done(decided);
       const onAbort = () => done(false);
       const timer = setTimeout(() => done(false), ms);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -33,6 +37,14 @@ export class DecisionBus {
     const set = this.waiters.get(id);
     if (!set) return;
     for (const wake of [...set]) wake();
+  }
+
+  /**
+   * Ends every wait as undecided (`wait` resolves false before its time): the waiters re-read the
+   * requests they wait on (announcements may have been missed).
+   */
+  recheckAll(): void {
+    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake(false);
   }
 
   /** Wakes everyone (used at shutdown so held connections answer at once). */

@@ -78,8 +78,10 @@ export class Approvals {
     this.workspace = opts.workspace ?? null;
     this.onOutbox = opts.onOutbox ?? (() => {});
     this.attestor = opts.attestor ?? null;
-    // A decision taken by another replica wakes this one's long-polls too.
+    // A decision taken by another replica wakes this one's long-polls too; when such news may have
+    // been missed, every long-poll re-reads its request.
     this.store.onDecision((id) => this.decisions.notify(id));
+    this.store.onDecisionsMissed(() => this.decisions.recheckAll());
   }
 
   /** The requests and votes (reads outside any transaction). */
@@ -93,8 +95,8 @@ export class Approvals {
 
   /**
    * Resolves true once `id` is no longer pending (at once when a decision is announced, here or by
-   * another replica; by re-reading it when the store says announcements may be missed), false
-   * after `ms` or when `signal` aborts.
+   * another replica; by re-reading it every `decisionPollMs`, and whenever the store says
+   * announcements may have been missed), false after `ms` or when `signal` aborts.
    */
   async waitForDecision(id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     const until = Date.now() + ms;
@@ -102,9 +104,22 @@ export class Approvals {
       const left = until - Date.now();
       if (left <= 0 || signal?.aborted) return false;
       const poll = this.store.decisionPollMs();
-      if (await this.decisions.wait(id, poll === null ? left : Math.min(left, poll), signal)) return true;
-      if (signal?.aborted) return false;
-      if (poll !== null && (await this.store.requests.get(id))?.status !== 'pending') return true;
+      const stop = new AbortController();
+      const onAbort = () => stop.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        // Listen first, then read: a decision committed (here or on another replica) after the
+        // caller's last read but before this waiter was listening is announced to nobody, and only
+        // the read sees it.
+        const woken = this.decisions.wait(id, poll === null ? left : Math.min(left, poll), stop.signal);
+        if ((await this.store.requests.get(id))?.status !== 'pending') {
+          stop.abort();
+          return true;
+        }
+        if (await woken) return true;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
     }
   }
 

@@ -101,9 +101,16 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   });
 
   const listeners: ((id: string) => void)[] = [];
-  const listener = listen(url, (id) => {
-    for (const l of listeners) l(id);
-  });
+  const missedListeners: (() => void)[] = [];
+  const listener = listen(
+    url,
+    (id) => {
+      for (const l of listeners) l(id);
+    },
+    () => {
+      for (const l of missedListeners) l();
+    },
+  );
   const tables = pgTables as unknown as typeof sqliteTables;
   const listingDb = db as unknown as ConstructorParameters<typeof ListingRepo>[0];
 
@@ -128,7 +135,13 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     onDecision: (l) => {
       listeners.push(l);
     },
-    decisionPollMs: () => (listener.connected() ? null : 1000),
+    onDecisionsMissed: (l) => {
+      missedListeners.push(l);
+    },
+    // While the listening connection is down, waiters re-read every second (the contract's bound
+    // for a decision taken on another replica); while it is up, every 5 s all the same, in case it
+    // died in a way nothing has reported yet.
+    decisionPollMs: () => (listener.connected() ? 5000 : 1000),
     openAuditReader: () => openPgAuditReader(url),
     async close() {
       await listener.close();
@@ -137,8 +150,16 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   };
 }
 
-/** A connection that LISTENs for decisions, reconnecting (1 s, 2 s, ... 30 s) when it drops. */
-function listen(url: string, onId: (id: string) => void): { connected(): boolean; close(): Promise<void> } {
+/**
+ * A connection that LISTENs for decisions, reconnecting (1 s, 2 s, ... 30 s) when it drops; `onLost`
+ * runs when it drops (what was announced meanwhile is never heard). TCP keepalive stops a NAT or
+ * load balancer from dropping it silently while no decision is announced for a long time.
+ */
+function listen(
+  url: string,
+  onId: (id: string) => void,
+  onLost: () => void,
+): { connected(): boolean; close(): Promise<void> } {
   let client: pg.Client | null = null;
   let up = false;
   let closed = false;
@@ -146,12 +167,19 @@ function listen(url: string, onId: (id: string) => void): { connected(): boolean
   let timer: NodeJS.Timeout | null = null;
   const connect = async () => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    const c = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 30_000,
+    });
     client = c;
     const lost = () => {
       if (client !== c) return;
+      const wasUp = up;
       up = false;
       client = null;
+      if (wasUp && !closed) onLost();
       c.end().catch(() => {});
       if (!closed) {
         timer = setTimeout(connect, delay);

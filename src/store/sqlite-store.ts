@@ -121,6 +121,7 @@ export function openSqliteStore(
       return [];
     },
     onDecision: () => {},
+    onDecisionsMissed: () => {},
     decisionPollMs: () => null,
     openAuditReader: async () => openSqliteAuditReader(path),
     async close() {

@@ -204,8 +204,14 @@ export interface Store extends Tx {
   /** Calls `listener` when another process announced a decision (see `Tx.announceDecision`). */
   onDecision(listener: (requestId: string) => void): void;
   /**
+   * Calls `listener` when announcements may have been missed (the connection that hears them
+   * dropped): waiters should re-read what they wait on.
+   */
+  onDecisionsMissed(listener: () => void): void;
+  /**
    * How often a waiter should re-read a request it waits on, or null when announcements are
-   * enough (one process, or a healthy LISTEN connection): the polling fallback.
+   * enough (one process): the polling fallback while announcements cannot be heard, and a safety
+   * net against a connection that died without a word.
    */
   decisionPollMs(): number | null;
   /** A reader of the audit tables on a consistent snapshot, for verify and export. */
