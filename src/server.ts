@@ -16,6 +16,7 @@ import { cliFileRoute } from './http/cli-file.js';
 import { jwksRoute } from './http/jwks-route.js';
 import type { HttpLimits } from './http/limits.js';
 import { createHttpServer } from './http/listener.js';
+import { RefusalAudit } from './http/refusal-audit.js';
 import type { Route } from './http/router.js';
 import { WebhookIdUses } from './http/webhook-id-uses.js';
 import { Identity as CallerIdentity } from './identity/identity.js';
@@ -162,18 +163,19 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     attestor: callers,
   });
   approvals.onDecided = (r) => metrics.decided(r);
+  const refusals = new RefusalAudit(async (event) => {
+    await store
+      .transaction((t) => audit.append(t, event, now()))
+      .catch((err: unknown) => {
+        log.error('could not record an audit event', { type: event.type, error: err });
+      });
+  }, now);
   let accepting = true;
   const routes = apiRoutes({
     approvals,
     clients: config.clients,
     oidc: callers.oidc,
-    recordAudit: async (event) => {
-      await store
-        .transaction((t) => audit.append(t, event, now()))
-        .catch((err: unknown) => {
-          log.error('could not record an audit event', { type: event.type, error: err });
-        });
-    },
+    refusals,
     webhookIds: new WebhookIdUses(),
     consume: (id, by, at) => consumeRequest({ store, audit }, id, by, at),
     callbackAllow: config.callbackAllow,
@@ -335,6 +337,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
         await worker.stop();
         server.closeAllConnections();
         await closed;
+        await refusals.flush(); // no call can be refused any more
         // Nothing records events any more, so the final checkpoint covers the whole log; post it
         // to the audit channel before exiting (the worker runs once more, briefly).
         try {

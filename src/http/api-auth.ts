@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuditInput } from '../audit/audit-log.js';
 import type { ClientSecret } from '../config.js';
 import type { Caller } from '../core/caller.js';
+import { storableText } from '../core/text-checks.js';
 import { callerOwner } from '../identity/caller-owner.js';
 import { bearerToken, type OidcResult } from '../identity/oidc-verifier.js';
 import type { Logger } from '../log.js';
 import { readBodyOrRefuse } from './read-body.js';
+import type { RefusalAudit } from './refusal-audit.js';
 import { refuse, sendError } from './respond.js';
 import type { RoutedRequest } from './router.js';
 import { checkSignatureHeaders, type SignedAs, signedPayload, verifySignature } from './verify-signature.js';
@@ -16,8 +17,8 @@ export interface AuthDeps {
   clients: readonly ClientSecret[];
   /** Verifies CI identity tokens (src/identity); its `enabled` is false without COUNTERSIGN_OIDC. */
   oidc: { readonly enabled: boolean; verify(token: string): Promise<OidcResult> } | null;
-  /** Appends one audit event in a transaction of its own (refused tokens); never rejects. */
-  recordAudit: (event: AuditInput) => Promise<void>;
+  /** Records a refused bearer token in the audit trail, at a bounded rate; never rejects. */
+  refusals: RefusalAudit;
   /**
    * Each client's recent `webhook-id`s and the call each was used for (a reuse elsewhere is a 409).
    * Kept in this process: with several replicas, a reuse is caught on the replica that saw the
@@ -26,6 +27,11 @@ export interface AuthDeps {
   webhookIds: WebhookIdUses;
   now: () => number;
   log: Logger;
+}
+
+/** `text` cut to `max` characters (an ellipsis ending it when cut), still well-formed. */
+function clipped(text: string, max: number): string {
+  return text.length <= max ? text : storableText(`${text.slice(0, max - 1)}…`);
 }
 
 /** Who is calling, proven by a Standard Webhooks signature or a CI identity token. */
@@ -153,16 +159,12 @@ async function authenticateBearer(
         };
   if (!result.ok) {
     deps.log.warn('api bearer token refused', { path: req.url, reason: result.reason, why: result.message });
-    await deps.recordAudit({
-      type: 'api.token_refused',
-      actor: 'system',
-      data: {
-        reason: result.reason,
-        message: result.message,
-        issuer: result.issuer,
-        method: req.method ?? null,
-        path: (req.url ?? '').split('?')[0] ?? '',
-      },
+    await deps.refusals.refused({
+      reason: result.reason,
+      message: clipped(result.message, 500),
+      issuer: result.issuer,
+      method: clipped(req.method ?? '', 20) || null,
+      path: clipped((req.url ?? '').split('?')[0] ?? '', 300),
     });
     const headers: Record<string, string> =
       result.status === 503
