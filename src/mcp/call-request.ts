@@ -17,22 +17,44 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** Pretty JSON for a code block on the card; a ``` inside it would end the block early. */
-function codeBlock(value: unknown, max: number): string {
-  const note = '\n… (clipped: the exact arguments are in the context field below)';
+/** The name of the file that holds the whole arguments when the card cannot show them. */
+const ARGUMENTS_FILE = 'arguments.json';
+
+/**
+ * Pretty JSON for a code block on the card (a ``` inside it would end the block early), and
+ * whether it had to be cut to fit.
+ */
+function codeBlock(value: unknown, max: number): { text: string; clipped: boolean } {
+  const note = `\n… (clipped: every argument is in ${ARGUMENTS_FILE}, the file in the card's thread)`;
   let pretty = JSON.stringify(value, null, 2).replaceAll('```', '`\u200b`\u200b`');
-  if (pretty.length > max - 8) pretty = `${pretty.slice(0, Math.max(0, max - 8 - note.length))}${note}`;
-  return `\`\`\`${pretty}\`\`\``;
+  const clipped = pretty.length > max - 8;
+  if (clipped) pretty = `${pretty.slice(0, Math.max(0, max - 8 - note.length))}${note}`;
+  return { text: `\`\`\`${pretty}\`\`\``, clipped };
 }
 
-function summaryWith(intro: string, value: unknown): string {
-  return `${intro}\n${codeBlock(value, MAX_SUMMARY - intro.length - 1)}`;
+/**
+ * The exact arguments as a unified diff that adds one file: the request's `diff`, which the card
+ * previews and uploads whole into its thread. Only when the summary had to cut them: what is
+ * forwarded once approved must be there for the reviewer to read, however long.
+ */
+function argumentsDiff(value: unknown): string {
+  const lines = JSON.stringify(value, null, 2).split('\n');
+  const head = ['--- /dev/null', `+++ b/${ARGUMENTS_FILE}`, `@@ -0,0 +1,${lines.length} @@`];
+  return `${[...head, ...lines.map((l) => `+${l}`)].join('\n')}\n`;
+}
+
+/** The summary (intro and arguments) and, when the arguments did not fit in it, the diff holding them. */
+function summaryWith(intro: string, value: unknown): { summary: string; diff?: string } {
+  const block = codeBlock(value, MAX_SUMMARY - intro.length - 1);
+  const summary = `${intro}\n${block.text}`;
+  return block.clipped ? { summary, diff: argumentsDiff(value) } : { summary };
 }
 
 /**
  * The approval request for one `tools/call` through the gateway: action `mcp.<NAME>.<T>`, a title
- * that names the tool, a summary with the tool's description and the pretty-printed arguments, and
- * `context` holding the tool and the exact arguments as JSON text (what is forwarded once approved).
+ * that names the tool, a summary with the tool's description and the pretty-printed arguments (and
+ * the whole of them as `diff` when they do not fit), and `context` holding the tool and the exact
+ * arguments as JSON text (what is forwarded once approved).
  */
 export function toolCallRequest(
   server: string,
@@ -52,7 +74,7 @@ export function toolCallRequest(
     action,
     title: clip(`Call ${tool} on ${server}`, MAX_TITLE),
     requester: settings.requester,
-    summary: summaryWith(intro, args),
+    ...summaryWith(intro, args),
     risk: settings.risk,
     context: { mcp_server: server, tool, arguments: JSON.stringify(args) },
     ttl_seconds: settings.ttlSeconds,
@@ -85,7 +107,7 @@ export function promptRequest(
     action,
     title: clip(shown ? `Allow ${toolName}: ${shown}` : `Allow ${toolName}`, MAX_TITLE),
     requester: settings.requester,
-    summary: summaryWith(intro, input),
+    ...summaryWith(intro, input),
     risk: settings.risk,
     context: { tool: toolName, input: JSON.stringify(input) },
     ttl_seconds: settings.ttlSeconds,

@@ -77,7 +77,22 @@ describe('the request a tool call becomes', () => {
     });
     expect(body.summary.length).toBeLessThanOrEqual(3000);
     expect(body.summary).toContain('Writes a file.');
-    expect(body.summary).toContain('clipped');
+    expect(body.summary).toContain('clipped: every argument is in arguments.json');
+    // The whole arguments, as a diff adding arguments.json (uploaded into the card's thread).
+    expect(body.diff.split('\n').slice(0, 3)).toEqual([
+      '--- /dev/null',
+      '+++ b/arguments.json',
+      `@@ -0,0 +1,${JSON.stringify(args, null, 2).split('\n').length} @@`,
+    ]);
+    expect(body.diff).toContain(`+  "blob": "${'y'.repeat(10_000)}"`);
+    const prompt = JSON.parse(promptRequest('Write', args, settings).body);
+    expect(prompt.diff).toContain(`"blob": "${'y'.repeat(10_000)}"`);
+  });
+
+  it('adds no diff when the arguments fit in the summary', () => {
+    const body = JSON.parse(toolCallRequest('notes', 'delete_note', null, { name: 'todo' }, settings).body);
+    expect(body.diff).toBeUndefined();
+    expect(body.summary).not.toContain('clipped');
   });
 });
 
