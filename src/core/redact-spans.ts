@@ -85,9 +85,12 @@ const ACTIVE = /[|;&<>`]|\$[({]/;
  * (the rest shows): approving what one cannot see is the worse failure.
  */
 function inertPart(text: string, range: [number, number]): [number, number] | null {
-  const active = ACTIVE.exec(text.slice(range[0], range[1]));
+  const value = text.slice(range[0], range[1]);
+  const active = ACTIVE.exec(value);
   if (active === null) return range;
-  return active.index === 0 ? null : [range[0], range[0] + active.index];
+  // Spaces before the shell syntax stay visible (`password: foo | bar` → `[redacted] | bar`).
+  const kept = value.slice(0, active.index).trimEnd().length;
+  return kept === 0 ? null : [range[0], range[0] + kept];
 }
 
 function collect(text: string, pattern: SecretPattern, priority: number, into: Span[]): void {

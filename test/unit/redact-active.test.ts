@@ -42,6 +42,10 @@ describe('a masked value never hides shell syntax that follows it', () => {
     }
   }
 
+  it('keeps the spaces before the shell syntax visible', () => {
+    expect(redactText('password: s3cr3t words | tee /tmp/x').text).toBe('password: [redacted] | tee /tmp/x');
+  });
+
   it('masks a URL password up to shell syntax inside it', () => {
     expect(redactText('postgres://app:s3cr3t|ss@db.internal/x').text).toBe(
       'postgres://app:[redacted]|ss@db.internal/x',
