@@ -20,7 +20,7 @@ import { RefusalAudit } from './http/refusal-audit.js';
 import type { Route } from './http/router.js';
 import { WebhookIdUses } from './http/webhook-id-uses.js';
 import { Identity as CallerIdentity } from './identity/identity.js';
-import { ExpiryTimer } from './jobs/expiry-timer.js';
+import { DEADLINE_POLL_MS, ExpiryTimer } from './jobs/expiry-timer.js';
 import { scheduleSweep, sweepOnce } from './jobs/sweep.js';
 import { createLogger, type Level, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
@@ -248,7 +248,13 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   await sweepOnce(sweepDeps);
   const task: ScheduledTask = scheduleSweep(config.expiryCron, sweepDeps);
   // Expiry at the deadline itself; the cron above is the safety sweep.
-  const expiry = new ExpiryTimer({ ...sweepDeps, nextDeadline: () => store.requests.nextPendingDeadline() });
+  // With PostgreSQL other replicas create requests too (and may die before their deadline): every
+  // replica polls the next deadline, so each request expires on time whichever replica is left.
+  const expiry = new ExpiryTimer({
+    ...sweepDeps,
+    nextDeadline: () => store.requests.nextPendingDeadline(),
+    ...(store.dialect === 'postgres' ? { pollMs: DEADLINE_POLL_MS } : {}),
+  });
   approvals.onPending = (r) => expiry.arm(r.expiresAt);
   expiry.start();
   worker.start();

@@ -4,6 +4,14 @@ import type { AuditLog } from './audit-log.js';
 /** Every ten minutes by default, and only when something was recorded since the last one. */
 export const CHECKPOINT_INTERVAL_MS = 10 * 60 * 1000;
 
+/**
+ * A periodic checkpoint is skipped while the latest checkpoint (whichever replica took it) is
+ * younger than this share of the interval: replicas started minutes apart each run a timer, and
+ * together they take one checkpoint per interval, not one each. Below 1 so that a replica whose
+ * timer fires a little early (or whose clock is a little behind) does not skip a whole interval.
+ */
+export const PERIODIC_MIN_AGE_SHARE = 0.9;
+
 export type CheckpointReason = 'periodic' | 'shutdown' | 'manual';
 
 /**
@@ -44,11 +52,25 @@ export class Checkpointer {
    * The chain head is held first, so replicas taking one at the same moment record it once.
    */
   take(now: number, reason: CheckpointReason): Promise<Checkpoint | null> {
+    return this.record(now, reason, 0);
+  }
+
+  /**
+   * The periodic checkpoint of a timer of period `intervalMs`: as `take`, and also null while the
+   * latest checkpoint, by any replica, is younger than `PERIODIC_MIN_AGE_SHARE` of the interval.
+   */
+  takePeriodic(now: number, intervalMs: number): Promise<Checkpoint | null> {
+    return this.record(now, 'periodic', intervalMs * PERIODIC_MIN_AGE_SHARE);
+  }
+
+  /** Both checks read under the chain head's lock, in the transaction that records the checkpoint. */
+  private record(now: number, reason: CheckpointReason, minAgeMs: number): Promise<Checkpoint | null> {
     const { store, audit, onCheckpoint } = this.opts;
     return store.transaction(async (t): Promise<Checkpoint | null> => {
       const head = await audit.head(t);
       const last = await t.audit.latestCheckpoint();
       if (head.seq === 0 || (last !== null && head.seq <= last.seq)) return null;
+      if (last !== null && now - last.at < minAgeMs) return null;
       const event = await audit.append(
         t,
         {
@@ -85,7 +107,8 @@ export class Checkpointer {
   }
 
   /**
-   * Takes a periodic checkpoint every `intervalMs` (timer unref'd). Errors are reported to
+   * Takes a periodic checkpoint every `intervalMs` (timer unref'd), skipped when another replica's
+   * timer took one less than an interval ago (`takePeriodic`). Errors are reported to
    * `onError` and never stop the timer. `afterTake` runs after a checkpoint was committed.
    */
   schedule(opts: {
@@ -95,7 +118,7 @@ export class Checkpointer {
     afterTake?: (checkpoint: Checkpoint) => void;
   }): { stop(): void } {
     const timer = setInterval(() => {
-      this.take(opts.now(), 'periodic').then((taken) => {
+      this.takePeriodic(opts.now(), opts.intervalMs).then((taken) => {
         if (taken) opts.afterTake?.(taken);
       }, opts.onError);
     }, opts.intervalMs);
