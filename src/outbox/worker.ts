@@ -213,20 +213,20 @@ export class OutboxWorker {
       const now = this.deps.now();
       if (result.kind === 'wait') {
         await this.deps.store.transaction((t) =>
-          t.outbox.retryLater(row.id, now + WAIT_MS, result.why, false),
+          t.outbox.retryLater(this.owner, row.id, now + WAIT_MS, result.why, false),
         );
         return;
       }
       // A card update covers the updates queued before the state it rendered (SlackDelivery.updateCard).
       const covered = (result.covered ?? []).filter((id) => id !== row.id);
-      await this.deps.store.transaction((t) => t.outbox.markDone([row.id, ...covered], now));
+      await this.deps.store.transaction((t) => t.outbox.markDone(this.owner, [row.id, ...covered], now));
     } catch (err) {
       const now = this.deps.now();
       const limited = rateLimitMs(err);
       if (limited !== null) {
         await this.deps.store.transaction(async (t) => {
           await t.outbox.pauseLane(row.lane, Date.now() + limited);
-          await t.outbox.retryLater(row.id, now + limited, 'rate limited by Slack', false);
+          await t.outbox.retryLater(this.owner, row.id, now + limited, 'rate limited by Slack', false);
         });
         // Resume the lane when the pause ends, not at the next poll: waiting for the poll (up to
         // pollMs) after every pause would add up along a long queue.
@@ -237,7 +237,10 @@ export class OutboxWorker {
       const problem = permanentSlackError(err);
       if (problem) return await this.undeliverable(row, payload, problem);
       const delay = slackDelay(row.attempts);
-      await this.deps.store.transaction((t) => t.outbox.retryLater(row.id, now + delay, describe(err)));
+      const retried = await this.deps.store.transaction((t) =>
+        t.outbox.retryLater(this.owner, row.id, now + delay, describe(err)),
+      );
+      if (!retried) return this.claimLost(row, describe(err));
       this.deps.log.warn('slack delivery failed; will retry', {
         requestId: row.requestId,
         kind: row.kind,
@@ -274,7 +277,7 @@ export class OutboxWorker {
     const data = { url: maskUrl(payload.url), webhook_id: payload.webhookId, attempts };
     if (result.ok) {
       await this.deps.store.transaction(async (t) => {
-        await t.outbox.markDone([row.id], now);
+        await t.outbox.markDone(this.owner, [row.id], now);
         await this.deps.audit.append(
           t,
           {
@@ -291,8 +294,8 @@ export class OutboxWorker {
     // A refused URL or address is given up at once: retrying cannot make it allowed.
     const refused = !result.ok && result.permanent === true;
     if (refused || now - row.createdAt >= CALLBACK_RETRY_WINDOW_MS) {
-      await this.deps.store.transaction(async (t) => {
-        await t.outbox.giveUp(row.id, now, result.error);
+      const gaveUp = await this.deps.store.transaction(async (t) => {
+        if (!(await t.outbox.giveUp(this.owner, row.id, now, result.error))) return false;
         await this.deps.audit.append(
           t,
           {
@@ -303,7 +306,9 @@ export class OutboxWorker {
           },
           now,
         );
+        return true;
       });
+      if (!gaveUp) return this.claimLost(row, result.error);
       this.deps.log.error(
         refused ? 'callback refused; not retried' : 'callback given up after 24 hours of retries',
         { requestId: row.requestId, url: data.url, error: result.error },
@@ -311,7 +316,10 @@ export class OutboxWorker {
       return;
     }
     const delay = callbackDelay(payload.webhookId, attempts);
-    await this.deps.store.transaction((t) => t.outbox.retryLater(row.id, now + delay, result.error));
+    const retried = await this.deps.store.transaction((t) =>
+      t.outbox.retryLater(this.owner, row.id, now + delay, result.error),
+    );
+    if (!retried) return this.claimLost(row, result.error);
     this.deps.log.warn('callback failed; will retry', {
       requestId: row.requestId,
       attempt: attempts,
@@ -333,7 +341,7 @@ export class OutboxWorker {
     const delay = slackDelay(row.attempts);
     const at = this.deps.now() + delay;
     await this.deps.store.transaction((t) =>
-      t.outbox.retryLater(row.id, at, `${error.code}: ${error.message}`),
+      t.outbox.retryLater(this.owner, row.id, at, `${error.code}: ${error.message}`),
     );
     this.deps.log.error(`slack refuses ${payload.kind}: ${error.message}`, {
       requestId: row.requestId,
@@ -343,6 +351,22 @@ export class OutboxWorker {
       attempt: row.attempts + 1,
       retryInMs: delay,
     });
+  }
+
+  /**
+   * The row's outcome was not recorded: this worker no longer holds it (its lease ran out while the
+   * attempt ran, and another worker took the row over, or settled it). That worker's outcome counts.
+   */
+  private claimLost(row: OutboxRow, error: string): void {
+    this.deps.log.warn(
+      'outbox row taken over by another worker while this one ran it; outcome not recorded',
+      {
+        id: row.id,
+        requestId: row.requestId,
+        kind: row.kind,
+        error,
+      },
+    );
   }
 
   /** A receiver that answered is up; one that could not be reached is backed off as a whole. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import type { OutboxRow } from './outbox-rows.js';
 import { p } from './placeholders.js';
@@ -26,7 +26,7 @@ function statements(db: Db) {
       .prepare(),
     /**
      * The first lane after `after` that has open rows: one seek on the partial index
-     * `outbox_open_lane`, so listing the lanes costs a seek per lane however many rows wait.
+     * `outbox_open_lane_due`, so listing the lanes costs a seek per lane however many rows wait.
      */
     nextLane: db
       .select({ lane: outbox.lane })
@@ -35,11 +35,39 @@ function statements(db: Db) {
       .orderBy(asc(outbox.lane))
       .limit(1)
       .prepare(),
-    dueInLane: db
+    /** Whether a lane has a due row: one seek (`next_at` follows `lane` in the index). */
+    hasDue: db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(open, eq(outbox.lane, p('lane')), lte(outbox.nextAt, p('now'))))
+      .limit(1)
+      .prepare(),
+    /**
+     * A Slack lane's due rows, lowest id first (a row refused by a 429 goes first again once the
+     * pause is over): their ids come from the index alone, rows not yet due are never read.
+     */
+    serialDue: db
+      .select()
+      .from(outbox)
+      .where(
+        inArray(
+          outbox.id,
+          db
+            .select({ id: outbox.id })
+            .from(outbox)
+            .where(and(open, eq(outbox.lane, p('lane')), lte(outbox.nextAt, p('now'))))
+            .orderBy(asc(outbox.id))
+            .limit(p('limit')),
+        ),
+      )
+      .orderBy(asc(outbox.id))
+      .prepare(),
+    /** Another lane's due rows, earliest due first: a walk of the index from its first due row. */
+    parallelDue: db
       .select()
       .from(outbox)
       .where(and(open, eq(outbox.lane, p('lane')), lte(outbox.nextAt, p('now'))))
-      .orderBy(asc(outbox.id))
+      .orderBy(asc(outbox.nextAt), asc(outbox.id))
       .limit(p('limit'))
       .prepare(),
     earlierOpen: db
@@ -64,7 +92,8 @@ export const serialLane = (lane: string) => lane.startsWith('slack:');
 /**
  * The outbox on SQLite. One process owns the file, so claims, leases and lane pauses live in
  * memory here (a restart starts with none, so nothing waits for a lease to run out); the rows and
- * their schedule live in the table.
+ * their schedule live in the table. As on PostgreSQL, only the holder of a claim retries or gives
+ * up its row.
  */
 export class SqliteOutbox implements OutboxStore {
   private readonly q: ReturnType<typeof statements>;
@@ -85,11 +114,10 @@ export class SqliteOutbox implements OutboxStore {
     want: ClaimWant,
     lease: { at: number; ms: number },
   ): Promise<OutboxRow[]> {
+    // A claim whose lease ran out is no longer live, but stays its owner's until another takes the
+    // row (as `claimed_by` does on PostgreSQL): a late retryLater or giveUp of its own still applies.
     const busy = new Set<string>();
-    for (const [id, c] of this.claims) {
-      if (c.until <= lease.at) this.claims.delete(id);
-      else if (serialLane(c.lane)) busy.add(c.lane);
-    }
+    for (const c of this.claims.values()) if (c.until > lease.at && serialLane(c.lane)) busy.add(c.lane);
     const blocked = [...busy, ...this.pausedLanes(lease.at), ...(want.skipLanes ?? [])];
     // A serial lane starts one row per claim; a few more cover rows held behind an earlier one.
     const rows = this.due(now, Math.max(want.serial, want.parallel, 1) * 2, blocked);
@@ -99,7 +127,7 @@ export class SqliteOutbox implements OutboxStore {
     let parallel = 0;
     for (const row of rows) {
       if (serial >= want.serial && parallel >= want.parallel) break;
-      if (this.claims.has(row.id)) continue;
+      if ((this.claims.get(row.id)?.until ?? 0) > lease.at) continue;
       if (serialLane(row.lane) ? serial >= want.serial : parallel >= want.parallel) continue;
       const orderKey = `${row.requestId}|${row.lane}`;
       if (held.has(orderKey) || (serialLane(row.lane) && busy.has(row.lane))) continue;
@@ -142,14 +170,16 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   /**
-   * Due rows, in id order within each lane (at most `limit` per lane), skipping lanes that are
-   * blocked (busy or rate limited) right now: a blocked lane costs nothing however long its queue.
+   * Due rows, at most `limit` per lane (a Slack lane's lowest ids, another lane's earliest due),
+   * in id order, skipping lanes that are blocked (busy or rate limited) right now: a blocked lane
+   * costs nothing however long its queue, and rows not yet due are never read.
    */
   due(now: number, limit: number, blockedLanes: string[]): OutboxRow[] {
     const blocked = new Set(blockedLanes);
     const rows: OutboxRow[] = [];
     for (let lane = this.q.nextLane.get({ after: '' })?.lane; lane !== undefined; ) {
-      if (!blocked.has(lane)) rows.push(...this.q.dueInLane.all({ lane, now, limit }));
+      if (!blocked.has(lane))
+        rows.push(...(serialLane(lane) ? this.q.serialDue : this.q.parallelDue).all({ lane, now, limit }));
       lane = this.q.nextLane.get({ after: lane })?.lane;
     }
     return rows.sort((a, b) => a.id - b.id);
@@ -162,13 +192,19 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async anyDue(now: number, wall: number): Promise<boolean> {
-    return this.due(now, 1, this.pausedLanes(wall)).length > 0;
+    const paused = new Set(this.pausedLanes(wall));
+    for (let lane = this.q.nextLane.get({ after: '' })?.lane; lane !== undefined; ) {
+      if (!paused.has(lane) && this.q.hasDue.get({ lane, now }) !== undefined) return true;
+      lane = this.q.nextLane.get({ after: lane })?.lane;
+    }
+    return false;
   }
 
-  async markDone(ids: number[], now: number): Promise<void> {
+  async markDone(owner: string, ids: number[], now: number): Promise<void> {
     for (const id of ids) {
       this.q.markDone.run({ id, now });
-      this.claims.delete(id);
+      // Another worker's claim stays until it settles: its lane stays busy while it runs the row.
+      if (this.claims.get(id)?.owner === owner) this.claims.delete(id);
     }
   }
 
@@ -181,26 +217,41 @@ export class SqliteOutbox implements OutboxStore {
       .map((r) => r.id);
   }
 
-  async retryLater(id: number, nextAt: number, error: string, countAttempt = true): Promise<void> {
-    this.db
+  async retryLater(
+    owner: string,
+    id: number,
+    nextAt: number,
+    error: string,
+    countAttempt = true,
+  ): Promise<boolean> {
+    if (!this.dropClaim(owner, id)) return false;
+    const { changes } = this.db
       .update(outbox)
       .set({
         nextAt,
         lastError: error.slice(0, 1000),
         attempts: countAttempt ? sql`${outbox.attempts} + 1` : outbox.attempts,
       })
-      .where(eq(outbox.id, id))
+      .where(and(eq(outbox.id, id), open))
       .run();
-    this.claims.delete(id);
+    return changes > 0;
   }
 
-  async giveUp(id: number, now: number, error: string): Promise<void> {
-    this.db
+  async giveUp(owner: string, id: number, now: number, error: string): Promise<boolean> {
+    if (!this.dropClaim(owner, id)) return false;
+    const { changes } = this.db
       .update(outbox)
       .set({ gaveUpAt: now, lastError: error.slice(0, 1000), attempts: sql`${outbox.attempts} + 1` })
-      .where(eq(outbox.id, id))
+      .where(and(eq(outbox.id, id), open))
       .run();
+    return changes > 0;
+  }
+
+  /** Drops `owner`'s claim on a row; false when `owner` does not hold it (another took it over). */
+  private dropClaim(owner: string, id: number): boolean {
+    if (this.claims.get(id)?.owner !== owner) return false;
     this.claims.delete(id);
+    return true;
   }
 
   async openCount(): Promise<number> {

@@ -1,4 +1,19 @@
-import { and, asc, count, eq, gt, inArray, isNull, lte, min, notInArray, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  count,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lte,
+  min,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import { serialLane } from './outbox-repo.js';
 import type { OutboxRow } from './outbox-rows.js';
 import type { PgDb } from './pg-db.js';
@@ -19,7 +34,8 @@ const unclaimed = (now: number) => or(isNull(outbox.claimedUntil), lte(outbox.cl
  * moment take different rows, and a replica that dies leaves rows whose lease simply runs out.
  * A Slack lane runs one row at a time across replicas: its claim happens under a transaction
  * advisory lock on the lane, after checking no live claim holds a row of it. A 429 pauses a lane
- * for all in `outbox_lanes`.
+ * for all in `outbox_lanes`. Only the holder of a claim retries or gives up its row (`claimed_by`):
+ * a replica whose lease ran out while it worked cannot undo the claim of the one that took over.
  */
 export class PgOutbox implements OutboxStore {
   constructor(
@@ -50,10 +66,12 @@ export class PgOutbox implements OutboxStore {
       const ids: number[] = [];
       let serialTaken = 0;
       let parallelTaken = 0;
-      for (let after = await nextLane(db, '', now); after !== null; after = await nextLane(db, after, now)) {
+      for (
+        let lane = await nextLane(db, '', now, skip);
+        lane !== null;
+        lane = await nextLane(db, lane, now, skip)
+      ) {
         if (serialTaken >= want.serial && parallelTaken >= want.parallel) break;
-        const lane = after;
-        if (skip.has(lane)) continue;
         const serial = serialLane(lane);
         if (serial ? serialTaken >= want.serial : parallelTaken >= want.parallel) continue;
         if (serial) {
@@ -66,24 +84,20 @@ export class PgOutbox implements OutboxStore {
           // Held by a live claim or paused, asked in ONE statement (one snapshot): a replica that
           // got a 429 releases its claim and writes the pause in one commit, so this sees either
           // its claim or its pause, never the gap between. The pause list read at the top of the
-          // claim is older than this lock and cannot answer it.
+          // claim is older than this lock and cannot answer it. A live claim on a row that is no
+          // longer open counts too: its holder still runs it (another replica, whose lease had run
+          // out, marked it done meanwhile).
           const [held] = await db
             .execute<{ held: boolean }>(
-              sql`SELECT EXISTS (SELECT 1 FROM ${outbox} WHERE ${and(open, eq(outbox.lane, lane), gt(outbox.claimedUntil, lease.at))})
+              sql`SELECT EXISTS (SELECT 1 FROM ${outbox} WHERE ${and(eq(outbox.lane, lane), gt(outbox.claimedUntil, lease.at))})
                   OR EXISTS (SELECT 1 FROM ${outboxLanes} WHERE ${and(eq(outboxLanes.lane, lane), gt(outboxLanes.pausedUntil, lease.at))}) AS held`,
             )
             .then((r) => r.rows);
           if (held?.held) continue;
         }
-        const rows = await db
-          .select({ id: outbox.id })
-          .from(outbox)
-          .where(
-            and(open, eq(outbox.lane, lane), lte(outbox.nextAt, now), unclaimed(lease.at), noEarlierOpen),
-          )
-          .orderBy(asc(outbox.id))
-          .limit(serial ? 1 : want.parallel - parallelTaken)
-          .for('update', { skipLocked: true });
+        const rows = serial
+          ? await serialHead(db, lane, now, lease.at)
+          : await parallelDue(db, lane, now, lease.at, want.parallel - parallelTaken);
         ids.push(...rows.map((r) => r.id));
         if (serial) serialTaken += rows.length;
         else parallelTaken += rows.length;
@@ -108,10 +122,17 @@ export class PgOutbox implements OutboxStore {
 
   async release(owner: string, ids?: number[]): Promise<void> {
     if (ids?.length === 0) return;
+    // Every claim of `owner`, on open rows or not (see markDone): a few rows in `outbox_claimed`.
     await this.db
       .update(outbox)
       .set({ claimedBy: null, claimedUntil: null })
-      .where(and(open, eq(outbox.claimedBy, owner), ids ? inArray(outbox.id, ids) : undefined));
+      .where(
+        and(
+          isNotNull(outbox.claimedUntil),
+          eq(outbox.claimedBy, owner),
+          ids ? inArray(outbox.id, ids) : undefined,
+        ),
+      );
   }
 
   async pauseLane(lane: string, until: number): Promise<void> {
@@ -124,16 +145,31 @@ export class PgOutbox implements OutboxStore {
       });
   }
 
-  async markDone(ids: number[], now: number): Promise<void> {
+  async markDone(owner: string, ids: number[], now: number): Promise<void> {
     if (ids.length === 0) return;
+    // Done whoever holds the row: the work was done. Only `owner`'s claim is dropped; another
+    // replica's (it took the row over when our lease ran out) stays until it settles, so its lane
+    // stays busy while it still runs the row.
+    const mine = sql`${outbox.claimedBy} = ${owner}`;
     await this.db
       .update(outbox)
-      .set({ doneAt: now, lastError: null, claimedBy: null, claimedUntil: null })
+      .set({
+        doneAt: now,
+        lastError: null,
+        claimedBy: sql`CASE WHEN ${mine} THEN NULL ELSE ${outbox.claimedBy} END`,
+        claimedUntil: sql`CASE WHEN ${mine} THEN NULL ELSE ${outbox.claimedUntil} END`,
+      })
       .where(inArray(outbox.id, ids));
   }
 
-  async retryLater(id: number, nextAt: number, error: string, countAttempt = true): Promise<void> {
-    await this.db
+  async retryLater(
+    owner: string,
+    id: number,
+    nextAt: number,
+    error: string,
+    countAttempt = true,
+  ): Promise<boolean> {
+    const set = await this.db
       .update(outbox)
       .set({
         nextAt,
@@ -142,11 +178,13 @@ export class PgOutbox implements OutboxStore {
         claimedBy: null,
         claimedUntil: null,
       })
-      .where(eq(outbox.id, id));
+      .where(and(eq(outbox.id, id), eq(outbox.claimedBy, owner), open))
+      .returning({ id: outbox.id });
+    return set.length > 0 || (await this.dropClaim(owner, id));
   }
 
-  async giveUp(id: number, now: number, error: string): Promise<void> {
-    await this.db
+  async giveUp(owner: string, id: number, now: number, error: string): Promise<boolean> {
+    const set = await this.db
       .update(outbox)
       .set({
         gaveUpAt: now,
@@ -155,7 +193,18 @@ export class PgOutbox implements OutboxStore {
         claimedBy: null,
         claimedUntil: null,
       })
-      .where(eq(outbox.id, id));
+      .where(and(eq(outbox.id, id), eq(outbox.claimedBy, owner), open))
+      .returning({ id: outbox.id });
+    return set.length > 0 || (await this.dropClaim(owner, id));
+  }
+
+  /** `owner`'s claim on a row another replica already settled: dropped, nothing else changed. */
+  private async dropClaim(owner: string, id: number): Promise<false> {
+    await this.db
+      .update(outbox)
+      .set({ claimedBy: null, claimedUntil: null })
+      .where(and(eq(outbox.id, id), eq(outbox.claimedBy, owner)));
+    return false;
   }
 
   async openIds(requestId: string, kind: string): Promise<number[]> {
@@ -193,13 +242,80 @@ export class PgOutbox implements OutboxStore {
   }
 }
 
-/** The first lane after `after` with due open rows (one index seek on `outbox_open_lane` per lane). */
-async function nextLane(db: PgDb, after: string, now: number): Promise<string | null> {
-  const [row] = await db
-    .select({ lane: outbox.lane })
+/**
+ * The first lane after `after`, not in `skip`, with a due open row. The lanes with open rows are
+ * listed by a skip scan of `outbox_open_lane_due` (one seek per lane, however many rows it holds)
+ * and each is asked for a due row with one more seek (`next_at` follows `lane` in that index), so
+ * rows that are not due yet are never read.
+ */
+async function nextLane(db: PgDb, after: string, now: number, skip: Set<string>): Promise<string | null> {
+  const skipped =
+    skip.size === 0
+      ? sql``
+      : sql`AND lanes.lane NOT IN (${sql.join(
+          [...skip].map((l) => sql`${l}`),
+          sql`, `,
+        )})`;
+  const { rows } = await db.execute<{ lane: string }>(sql`
+    WITH RECURSIVE lanes(lane) AS (
+      (SELECT lane FROM outbox WHERE done_at IS NULL AND gave_up_at IS NULL AND lane > ${after} ORDER BY lane LIMIT 1)
+      UNION ALL
+      SELECT (SELECT o.lane FROM outbox o WHERE o.done_at IS NULL AND o.gave_up_at IS NULL AND o.lane > lanes.lane
+              ORDER BY o.lane LIMIT 1)
+      FROM lanes WHERE lanes.lane IS NOT NULL
+    )
+    SELECT lane FROM lanes WHERE lanes.lane IS NOT NULL ${skipped}
+      AND EXISTS (SELECT 1 FROM outbox d WHERE d.done_at IS NULL AND d.gave_up_at IS NULL AND d.lane = lanes.lane
+                  AND d.next_at <= ${now})
+    LIMIT 1`);
+  return rows[0]?.lane ?? null;
+}
+
+/**
+ * The row a Slack lane runs next: its due row with the lowest id that no earlier open row of its
+ * request holds back (a row refused by a 429 goes first again once the pause is over). The ids of
+ * the lane's due rows come from `outbox_open_lane_due` (an entry per due row, none for rows not
+ * due); rows are read from the lowest id on, until one qualifies. A Slack lane runs a row at a
+ * time, at Slack's pace, so this runs about once per row.
+ */
+function serialHead(db: PgDb, lane: string, now: number, at: number): Promise<{ id: number }[]> {
+  const dueIds: SQL = sql`ARRAY(SELECT d.id FROM outbox d WHERE d.done_at IS NULL AND d.gave_up_at IS NULL
+    AND d.lane = ${lane} AND d.next_at <= ${now})`;
+  return db
+    .select({ id: outbox.id })
     .from(outbox)
-    .where(and(open, gt(outbox.lane, after), lte(outbox.nextAt, now)))
-    .orderBy(asc(outbox.lane))
-    .limit(1);
-  return row?.lane ?? null;
+    .where(
+      and(
+        sql`${outbox.id} = ANY (${dueIds})`,
+        open,
+        eq(outbox.lane, lane),
+        lte(outbox.nextAt, now),
+        unclaimed(at),
+        noEarlierOpen,
+      ),
+    )
+    .orderBy(asc(outbox.id))
+    .limit(1)
+    .for('update', { skipLocked: true });
+}
+
+/**
+ * Up to `limit` due rows of a parallel lane (callbacks), earliest due first: a walk of
+ * `outbox_open_lane_due` from the lane's first due row that stops after `limit` rows qualify (rows
+ * of a request still go in id order: an earlier open row holds a later one back).
+ */
+function parallelDue(
+  db: PgDb,
+  lane: string,
+  now: number,
+  at: number,
+  limit: number,
+): Promise<{ id: number }[]> {
+  return db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(open, eq(outbox.lane, lane), lte(outbox.nextAt, now), unclaimed(at), noEarlierOpen))
+    .orderBy(asc(outbox.nextAt), asc(outbox.id))
+    .limit(limit)
+    .for('update', { skipLocked: true });
 }

@@ -154,7 +154,15 @@ export const outbox = pgTable(
   (t) => [
     index('outbox_due').on(t.nextAt).where(sql`done_at IS NULL AND gave_up_at IS NULL`),
     index('outbox_request_lane').on(t.requestId, t.lane).where(sql`done_at IS NULL AND gave_up_at IS NULL`),
-    index('outbox_open_lane').on(t.lane, t.id).where(sql`done_at IS NULL AND gave_up_at IS NULL`),
+    /**
+     * Open rows by lane and schedule: the lanes with work (a seek per lane), whether a lane has a
+     * due row (one seek), and a lane's due rows, without reading the rows that are not yet due.
+     */
+    index('outbox_open_lane_due')
+      .on(t.lane, t.nextAt, t.id)
+      .where(sql`done_at IS NULL AND gave_up_at IS NULL`),
+    /** Claimed rows by lane (a Slack lane is busy while one is held): a few rows, whatever the backlog. */
+    index('outbox_claimed').on(t.lane, t.claimedUntil).where(sql`claimed_until IS NOT NULL`),
   ],
 );
 

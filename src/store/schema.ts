@@ -156,7 +156,12 @@ export const outbox = sqliteTable(
   (t) => [
     index('outbox_due').on(t.nextAt).where(sql`done_at IS NULL AND gave_up_at IS NULL`),
     index('outbox_request_lane').on(t.requestId, t.lane).where(sql`done_at IS NULL AND gave_up_at IS NULL`),
-    /** Open rows by lane in id order: the worker's per-lane queue (and the list of lanes with work). */
-    index('outbox_open_lane').on(t.lane, t.id).where(sql`done_at IS NULL AND gave_up_at IS NULL`),
+    /**
+     * Open rows by lane and schedule: the lanes with work (a seek per lane), whether a lane has a
+     * due row (one seek), and a lane's due rows, without reading the rows that are not yet due.
+     */
+    index('outbox_open_lane_due')
+      .on(t.lane, t.nextAt, t.id)
+      .where(sql`done_at IS NULL AND gave_up_at IS NULL`),
   ],
 );

@@ -92,9 +92,26 @@ export interface OutboxStore {
   release(owner: string, ids?: number[]): Promise<void>;
   /** Pauses a lane for every worker until `until` (wall clock; Slack's 429). */
   pauseLane(lane: string, until: number): Promise<void>;
-  markDone(ids: number[], now: number): Promise<void>;
-  retryLater(id: number, nextAt: number, error: string, countAttempt?: boolean): Promise<void>;
-  giveUp(id: number, now: number, error: string): Promise<void>;
+  /**
+   * Marks rows done, whoever holds them (the work was done; a card update also closes the queued
+   * updates it covers, which nobody claimed). Drops `owner`'s claims on them; another worker's claim
+   * stays until that worker settles, so a Slack lane stays busy while it still runs the row.
+   */
+  markDone(owner: string, ids: number[], now: number): Promise<void>;
+  /**
+   * Schedules row `id` again, only while `owner` still holds its claim and the row is open (a
+   * worker whose lease ran out must not hand back a row another worker took over). Returns
+   * whether it did; `owner`'s claim on the row is dropped either way.
+   */
+  retryLater(
+    owner: string,
+    id: number,
+    nextAt: number,
+    error: string,
+    countAttempt?: boolean,
+  ): Promise<boolean>;
+  /** Gives row `id` up, on the terms of `retryLater`. Returns whether it did. */
+  giveUp(owner: string, id: number, now: number, error: string): Promise<boolean>;
   /** Open rows of one kind for one request. */
   openIds(requestId: string, kind: string): Promise<number[]>;
   /** Whether any row of a lane not paused at `wall` is due at `now` (claimed or not): a drain keeps going. */

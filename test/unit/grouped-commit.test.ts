@@ -79,6 +79,7 @@ describe('outbox claims (SQLite: in memory)', () => {
     expect(await f.store.outbox.claim('a', T0 - 1, WANT, { at: T0 - 1, ms: 1000 })).toEqual([]); // not due yet
     await f.store.transaction((t) =>
       t.outbox.markDone(
+        'a',
         first.map((r) => r.id),
         T0,
       ),
