@@ -17,7 +17,9 @@ describe('doctor on PostgreSQL', () => {
     const url = (await storeEnvFor(dir)).DATABASE_URL as string;
     expect(await checkPostgres(url)).toMatchObject({
       status: 'fail',
-      detail: expect.stringMatching(/writable but \d+ migration\(s\) are pending: 0000_init, 0001_outbox_lane_due/),
+      detail: expect.stringMatching(
+        /writable but \d+ migration\(s\) are pending: 0000_init, 0001_outbox_lane_due/,
+      ),
     });
     const store = await openStore({ databaseUrl: url, databasePath: '' });
     await store.close();
