@@ -73,9 +73,13 @@ function unfold(span: Span, map: Int32Array): void {
 
 /**
  * Shell syntax that can run something or send output elsewhere: a pipe, a command separator, `&`,
- * a redirection, a command substitution (`$(`, a backtick) or a parameter expansion (`${IFS}`).
+ * a redirection, a command substitution (`$(`, a backtick) or a parameter expansion (`${IFS}`);
+ * and a backslash, which starts an escape: in JSON text `\n` is a line break, after which another
+ * command may follow.
  */
-const ACTIVE = /[|;&<>`]|\$[({]/;
+const ACTIVE = /[|;&<>`\\]|\$[({]/;
+/** The same in a one-line private key, whose lines are joined by literal `\n` / `\r` escapes. */
+const ACTIVE_IN_KEY = /[|;&<>`]|\\(?![rn])|\$[({]/;
 
 /**
  * The part of a secret's range that can be masked: up to the first shell-active character (see
@@ -84,9 +88,9 @@ const ACTIVE = /[|;&<>`]|\$[({]/;
  * shell would run after assigning `1`. A real secret holding such a character is masked up to it
  * (the rest shows): approving what one cannot see is the worse failure.
  */
-function inertPart(text: string, range: [number, number]): [number, number] | null {
+function inertPart(text: string, range: [number, number], activeRe = ACTIVE): [number, number] | null {
   const value = text.slice(range[0], range[1]);
-  const active = ACTIVE.exec(value);
+  const active = activeRe.exec(value);
   if (active === null) return range;
   // Spaces before the shell syntax stay visible (`password: foo | bar` → `[redacted] | bar`).
   const kept = value.slice(0, active.index).trimEnd().length;
@@ -105,7 +109,7 @@ function collect(text: string, pattern: SecretPattern, priority: number, into: S
     const group = groups && SECRET_GROUPS.find((g) => groups[g] !== undefined);
     const found = group && groups[group];
     if (!found) continue;
-    const range = inertPart(text, found);
+    const range = inertPart(text, found, pattern.kind === 'private-key' ? ACTIVE_IN_KEY : ACTIVE);
     if (range === null) {
       regex.lastIndex = Math.max(found[0], m.index + 1);
       continue;

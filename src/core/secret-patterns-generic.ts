@@ -28,8 +28,26 @@ export const PRIVATE_KEY_PATTERN: SecretPattern = {
   ),
   marker: KEY_MARKER,
   normalize: (body) => body.replace(/\\[rn]|[^A-Za-z0-9+/=]/g, ''),
-  accept: (body) => body.replace(/\\[rn]|[^A-Za-z0-9+/=]/g, '').length >= 16,
+  accept: (body) => body.replace(/\\[rn]|[^A-Za-z0-9+/=]/g, '').length >= 16 && keyShaped(body),
 };
+
+/** An armor header line of a PEM body (RFC 1421 / 4880): `Proc-Type: 4,ENCRYPTED`, `Comment: ...`. */
+const ARMOR_HEADER_LINE = /^(?:Proc-Type|DEK-Info|Comment|Version|Hash|Charset):/;
+
+/**
+ * Whether a one-line PEM body looks like key material, so that masking it cannot hide commands:
+ * written on lines joined by `\n` / `\r` escapes, every line is base64 without spaces or an armor
+ * header (whose first word, ending in a colon, runs nothing); written on one line, only base64
+ * words separated by spaces.
+ */
+function keyShaped(body: string): boolean {
+  const lines = body.split(/\\[rn]/);
+  if (lines.length === 1) return /^[A-Za-z0-9+/=]+(?:[ \t]+[A-Za-z0-9+/=]+)*$/.test(body.trim());
+  return lines.every((line) => {
+    const t = line.trim();
+    return t === '' || /^[A-Za-z0-9+/=]+$/.test(t) || ARMOR_HEADER_LINE.test(t);
+  });
+}
 
 /** A value after `key=`: double-quoted, single-quoted or bare (up to a space, quote, `,`, `;` or `&`). */
 const VALUE = String.raw`(?:\\?"(?<secretDq>[^"\\\n]{1,512})|'(?<secretSq>[^'\n]{1,512})|(?<secret>[^\s"'\x60,;&\\]{1,512}))`;

