@@ -165,8 +165,10 @@ export class Approvals {
     caller: Caller | null,
   ): Promise<SubmitResult> {
     // Redaction and policy are pure: done before the transaction, so it holds nothing while they run.
+    // Policy matches what was sent, not its redacted copy: masking must not move a request out of a
+    // rule (`resource: "token=prod-primary"` is still `*prod*`).
     const redacted = redactRequest(input);
-    const policy = resolvePolicy(this.policy, redacted.value, client, caller);
+    const policy = resolvePolicy(this.policy, input, client, caller);
     const body = (t: Tx) =>
       this.submitInTx(t, client, webhookId, payloadSha256, redacted, policy, now, caller);
     const result =

@@ -28,6 +28,20 @@ const requesterSchema = z
     message: 'needs at least one of email or slack_user_id',
   });
 
+/** Invisible characters: format (Cf) such as zero-width spaces and joiners, soft hyphens, direction marks; variation selectors. */
+const INVISIBLE = /\p{Cf}|\p{Variation_Selector}|\u034f/u;
+const MATCHABLE =
+  'must not start or end with a space or hold invisible characters (zero-width, soft hyphen, direction marks): policy rules match it exactly, and the card would not show them';
+
+/**
+ * Policy matches `resource` and `environment` exactly: `"prod\u200b"` or `"prod "` would dodge a
+ * rule for `prod` while the card shows `prod`. Such values are refused rather than normalised, so
+ * what is matched, stored and shown is what was sent.
+ */
+function matchable(value: string): boolean {
+  return value.trim() === value && !INVISIBLE.test(value);
+}
+
 /** The body of `POST /api/v1/requests` (CONTRACT §3). Unknown fields are refused so typos do not pass silently. */
 export const createRequestSchema = z.strictObject({
   action: z
@@ -38,8 +52,8 @@ export const createRequestSchema = z.strictObject({
   title: z.string().min(1).max(150),
   requester: requesterSchema,
   summary: z.string().max(3000).optional(),
-  resource: z.string().max(200).optional(),
-  environment: z.string().max(50).optional(),
+  resource: z.string().max(200).refine(matchable, MATCHABLE).optional(),
+  environment: z.string().max(50).refine(matchable, MATCHABLE).optional(),
   risk: z.enum(RISKS).default('medium'),
   context: z
     .record(z.string().min(1).max(100), z.union([z.string(), z.number(), z.boolean()]))
