@@ -22,6 +22,8 @@ export type ProblemCode =
   | 'bad_key'
   /** Signed with a key the log had not registered (no `audit.key_registered` before it). */
   | 'key_not_registered'
+  /** Signed with a registered key that is not one of those the verifier was told to trust. */
+  | 'untrusted_key'
   | 'bad_signature'
   /** A stored checkpoint does not match the event it names. */
   | 'checkpoint_mismatch'
@@ -70,6 +72,12 @@ export interface VerifyOptions {
   threads?: number;
   /** Whether the worker threads may use libsodium when it is installed (default true; see signature-check.ts). */
   libsodium?: boolean;
+  /**
+   * Key ids (see `keyIdOf`) of the only keys whose signatures count (`--trusted-key`): without it,
+   * any key the log registers is trusted, so someone who can write the database can register a key
+   * of their own and sign with it.
+   */
+  trustedKeyIds?: ReadonlySet<string>;
 }
 
 /** Parses `<seq>:<hash>` (64 hex digits); returns an error text when it is not one. */
@@ -262,6 +270,15 @@ export async function verifyAudit(reader: AuditReader, opts: VerifyOptions = {})
               type,
               'bad_key',
               `it is signed with key ${keyId}, but that audit_keys row ${entry.problem}`,
+            );
+            break scan;
+          }
+          if (opts.trustedKeyIds && !opts.trustedKeyIds.has(keyId)) {
+            fail(
+              seq,
+              type,
+              'untrusted_key',
+              `it is signed with key ${keyId}, which is not one of the keys given with --trusted-key`,
             );
             break scan;
           }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   CSV_HEADER,
@@ -9,6 +10,7 @@ import {
   toCsvLine,
   toJsonLine,
 } from '../audit/export.js';
+import { keyIdOf } from '../audit/keys.js';
 import { AuditDatabaseError } from '../audit/open-readonly.js';
 import {
   type OutsideCheckpoint,
@@ -19,14 +21,38 @@ import {
 import type { AuditReader } from '../store/audit-reader.js';
 import { openAuditReaderAt } from '../store/open-store.js';
 
+/** The key id of the Ed25519 key in the PEM file at `path` (a public key, or a private one). */
+function trustedKeyId(path: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--trusted-key: cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519')
+      throw new UsageError(`--trusted-key: ${path} holds a ${key.asymmetricKeyType} key, not Ed25519`);
+    return keyIdOf(key);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(
+      `--trusted-key: ${path} holds no PEM key (give the output of "countersign audit pubkey", or the key file)`,
+    );
+  }
+}
+
 export const AUDIT_HELP = `Usage: countersign audit <command> [options]
 
 Commands:
-  verify [--checkpoint <seq>:<hash>]
+  verify [--checkpoint <seq>:<hash>] [--trusted-key <file>]...
         recompute the hash chain from the first event and check every signature and
         checkpoint; exits 0 with a summary when everything holds, 1 naming the first bad
         event. --checkpoint checks against a copy kept outside the database (e.g. a
-        checkpoint posted to the audit Slack channel).
+        checkpoint posted to the audit Slack channel). --trusted-key names a PEM file
+        holding a signing key (public or private; repeat it for rotated keys): only
+        signatures by those keys count, so a key someone registered by writing to the
+        database cannot vouch for events it signed (see: countersign audit pubkey).
   export [--since <ISO time | seq>] [--format jsonl|csv]
         write the events to stdout, oldest first (JSON Lines by default; CSV with a
         header). --since 2025-01-31T00:00:00Z: events at or after that time;
@@ -72,6 +98,7 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
         database: { type: 'string' },
         'database-url': { type: 'string' },
         checkpoint: { type: 'string' },
+        'trusted-key': { type: 'string', multiple: true },
         since: { type: 'string' },
         format: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -84,7 +111,7 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
       return 0;
     }
     const allowed: Record<string, string[]> = {
-      verify: ['database', 'database-url', 'checkpoint'],
+      verify: ['database', 'database-url', 'checkpoint', 'trusted-key'],
       export: ['database', 'database-url', 'since', 'format'],
       pubkey: ['database', 'database-url'],
     };
@@ -99,6 +126,9 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
       if (typeof parsed === 'string') throw new UsageError(parsed);
       outside = parsed;
     }
+    const trustedKeyIds = values['trusted-key']
+      ? new Set(values['trusted-key'].map(trustedKeyId))
+      : undefined;
     let since: Since | null = null;
     if (values.since !== undefined) {
       const parsed = parseSince(values.since);
@@ -112,7 +142,10 @@ export async function auditCommand(argv: string[], io: AuditIo = defaultIo()): P
     const reader = await openAuditReaderAt(storeTarget(values.database, values['database-url'], io.env));
     try {
       if (sub === 'verify') {
-        const result = await verifyAudit(reader, outside ? { checkpoint: outside } : {});
+        const result = await verifyAudit(reader, {
+          ...(outside ? { checkpoint: outside } : {}),
+          ...(trustedKeyIds ? { trustedKeyIds } : {}),
+        });
         (result.ok ? io.out : io.err).write(`${verifyResultText(result, outside)}\n`);
         return result.ok ? 0 : 1;
       }

@@ -5,6 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { loadSigningKey } from '../../src/audit/keys.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { type Harness, PEOPLE, requestBody, startHarness } from '../support/harness.js';
 import { cardOf, click, submitDeny, waitFor } from '../support/slack-user.js';
 
@@ -152,6 +155,53 @@ describe('countersign audit verify', () => {
       const outside = await countersign(['audit', 'verify', '--database', hidden, '--checkpoint', head]);
       expect(outside.code).toBe(1);
       expect(outside.stderr).toContain('the outside checkpoint covers up to');
+    });
+
+    it('with --trusted-key, refuses a decision signed by a key someone registered by writing to the database', async () => {
+      // The attacker has the database but not the signing key: a copy in another folder, where
+      // the product's own writer makes and registers a new key, then signs an approval with it.
+      const elsewhere = mkdtempSync(join(tmpdir(), 'countersign-audit-forged-'));
+      const path = join(elsewhere, 'forged.db');
+      copyFileSync(db, path);
+      const store = openSqliteStore(path);
+      const forger = new AuditLog(loadSigningKey(null, path));
+      const at = Date.now();
+      await store.transaction(async (t) => {
+        await forger.registerKey(t, at);
+        await forger.append(
+          t,
+          { type: 'request.approved', actor: PEOPLE.bob.id, requestId: 'req_forged', data: { forged: true } },
+          at,
+        );
+      });
+      await store.close();
+      const trusted = join(elsewhere, 'trusted.pem');
+      writeFileSync(trusted, (await countersign(['audit', 'pubkey', '--database', db])).stdout);
+      try {
+        // Without it, the registered key vouches for itself (what --trusted-key is for).
+        expect((await countersign(['audit', 'verify', '--database', path])).code).toBe(0);
+        const run = await countersign(['audit', 'verify', '--database', path, '--trusted-key', trusted]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(
+          /\(request\.approved\): it is signed with key [0-9a-f]{16}, which is not one of the keys given with --trusted-key/,
+        );
+        // The untouched log verifies with its own key trusted.
+        expect(
+          (await countersign(['audit', 'verify', '--database', db, '--trusted-key', trusted])).code,
+        ).toBe(0);
+        const missing = await countersign([
+          'audit',
+          'verify',
+          '--database',
+          db,
+          '--trusted-key',
+          join(elsewhere, 'none.pem'),
+        ]);
+        expect(missing.code).toBe(4);
+        expect(missing.stderr).toContain('--trusted-key: cannot read');
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
     });
 
     it('exits 1 when a decision was re-signed', async () => {
